@@ -1,0 +1,44 @@
+# Two commands on a fresh clone: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# MediaPipe 0.10.21 is the newest wheel with the legacy `solutions.pose` API and the BlazePose full model
+# inside it. Its metadata pins numpy<2, yet it runs on numpy 2.x, which the rest of the stack needs:
+# install it without its declared dependencies; its real run-time needs are pinned in pyproject.toml.
+MEDIAPIPE := mediapipe==0.10.21
+SAMPLE := data/videos/sports2d-demo.mp4
+
+.PHONY: install run test lint typecheck unit bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(MEDIAPIPE)
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/spacecomputer analyze $(SAMPLE) --height 1.65 --calib data/videos/sports2d-demo.calib.toml
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(PY) benchmarks/pose_throughput.py
+
+eval: bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

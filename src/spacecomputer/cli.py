@@ -1,0 +1,171 @@
+"""The ``spacecomputer`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from spacecomputer import __version__
+from spacecomputer._rundir import default_run_directory
+from spacecomputer.config import get_settings
+from spacecomputer.errors import InvalidInputError, SpaceComputerError
+from spacecomputer.pipeline import AnalysisResult, AnalyzeOptions, analyze_video, default_workers
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="spacecomputer",
+    help="Sports video to metric 3D pose and biomechanics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_STAGE_LABELS = {
+    "probe": "Probing video",
+    "estimate": "Tracking the athlete",
+    "post-process": "Cleaning and placing in 3D",
+    "overlay": "Rendering overlay.mp4",
+    "write": "Writing outputs",
+}
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def _parse_cutoff(value: str | None) -> float | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInputError(f"--cutoff must be a frequency in Hz or 'auto'; got {value!r}") from None
+
+
+class _ProgressBar:
+    """Rich progress bar with one task per pipeline stage."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            for task_id in self.tasks.values():
+                task = self.progress.tasks[task_id]
+                self.progress.update(task_id, total=task.completed or 1, completed=task.completed or 1)
+            self.tasks[stage] = self.progress.add_task(_STAGE_LABELS.get(stage, stage), total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+def _summary_table(result: AnalysisResult) -> Table:
+    analysis = result.analysis
+    table = Table(title=f"Space Computer — {analysis.video.filename}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    video = analysis.video
+    table.add_row("video", f"{video.width_px}×{video.height_px} @ {video.fps:.2f} fps, {video.duration_s:.2f} s")
+    table.add_row(
+        "frames",
+        f"{analysis.pose.frames_with_pose} of {analysis.pose.frames} with the athlete "
+        f"(detection rate {analysis.pose.detection_rate:.1%})",
+    )
+    score = analysis.quality.get("score", 0.0)
+    colour = "green" if result.quality.passed else "yellow"
+    table.add_row("quality", f"[{colour}]{score:.2f}[/{colour}]" + ("" if result.quality.passed else " (below threshold)"))
+    for warning in analysis.warnings:
+        table.add_row("warning", f"[yellow]{warning}[/yellow]")
+    table.add_row(
+        "3D",
+        f"{analysis.pose.coordinate_frame} frame, {analysis.pose.units}; scale ×{analysis.trajectory.scale_factor:.3f}",
+    )
+    table.add_row(
+        "smoothing",
+        f"Butterworth zero-phase, {analysis.processing.filter.cutoff_hz:.2f} Hz ({analysis.processing.filter.cutoff_method})",
+    )
+    table.add_row(
+        "throughput",
+        f"{analysis.throughput.frames_per_s:.1f} frames/s ({analysis.throughput.wall_s:.1f} s, "
+        f"{analysis.processing.workers} worker(s))",
+    )
+    if result.out_dir is not None:
+        table.add_row("outputs", str(result.out_dir))
+    return table
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Video file (MP4, MOV, MKV, WebM, AVI).")],
+    height: Annotated[float | None, typer.Option("--height", help="Athlete height, metres (sets the 3D scale).")] = None,
+    mass: Annotated[float | None, typer.Option("--mass", help="Athlete body mass, kilograms.")] = None,
+    sport: Annotated[str | None, typer.Option("--sport", help="Movement, e.g. sprint, jump, boxing.")] = None,
+    calib: Annotated[
+        Path | None, typer.Option("--calib", help="Camera calibration, Pose2Sim/Sports2D TOML.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<video>-<time>).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print analysis.json to stdout, no bar.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse videos below the quality threshold.")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="Processes for pose estimation; 0 = one per core.")] = 1,
+    cutoff: Annotated[str | None, typer.Option("--cutoff", help="Low-pass cut-off in Hz, or 'auto'.")] = None,
+    no_overlay: Annotated[bool, typer.Option("--no-overlay", help="Skip overlay.mp4.")] = False,
+) -> None:
+    """Track the athlete in VIDEO and write a metric 3D pose sequence, a quality report and an overlay."""
+    console = Console(stderr=True)
+    try:
+        options = AnalyzeOptions(
+            height_m=height,
+            mass_kg=mass,
+            sport=sport,
+            calibration_path=calib,
+            cutoff_hz=_parse_cutoff(cutoff),  # type: ignore[arg-type]
+            workers=workers or default_workers(),
+            strict=strict,
+            overlay=not no_overlay,
+        )
+        out_dir = out if out is not None else default_run_directory(get_settings().runs_dir, video)
+        if json_output:
+            result = analyze_video(video, options, out_dir=out_dir)
+        else:
+            bar = _ProgressBar(console)
+            with bar.progress:
+                result = analyze_video(video, options, out_dir=out_dir, progress=bar)
+    except SpaceComputerError as error:
+        if json_output:
+            typer.echo(json.dumps({"error": error.to_dict()}))
+        console.print(f"[red]error[/red] [{error.code}] {error.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    if json_output:
+        typer.echo(result.analysis.model_dump_json(indent=2))
+        return
+    console.print(_summary_table(result))
+    if not result.quality.passed:
+        console.print(
+            f"[yellow]warning[/yellow]: quality score {result.quality.score:.2f} is below the threshold; "
+            "results may be unreliable (use --strict to refuse such videos)"
+        )
+
+
+def main() -> None:
+    """Entry point of the ``spacecomputer`` console script."""
+    app(prog_name="spacecomputer")
+    sys.exit(0)

@@ -1,0 +1,140 @@
+"""The `Analysis` document: what `spacecomputer analyze` writes as ``analysis.json``.
+
+The schema is versioned (:data:`ANALYSIS_SCHEMA_VERSION`); a change that removes or renames a field
+bumps the major number. ``docs/analysis-schema.md`` describes every field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ANALYSIS_SCHEMA_VERSION",
+    "Analysis",
+    "FilterInfo",
+    "OutputFiles",
+    "PoseSummary",
+    "ProcessingInfo",
+    "SubjectInfo",
+    "ThroughputInfo",
+    "TrajectoryInfo",
+    "VideoSummary",
+]
+
+ANALYSIS_SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VideoSummary(_Model):
+    """What the probe found in the input file."""
+
+    filename: str
+    container: str
+    codec: str
+    width_px: int = Field(description="Upright (display) width after rotation.")
+    height_px: int
+    rotation_deg: int = Field(description="Clockwise display rotation applied to the decoded frames.")
+    fps: float = Field(description="Average frame rate, frames per second.")
+    variable_frame_rate: bool
+    duration_s: float
+    frame_count: int
+    file_size_bytes: int
+
+
+class SubjectInfo(_Model):
+    """The athlete's anthropometry as given (``None`` = not given) and the sport."""
+
+    height_m: float | None
+    mass_kg: float | None
+    sport: str | None
+    height_note: str = Field(description="How the metric scale was obtained.")
+
+
+class FilterInfo(_Model):
+    """The zero-phase low-pass applied to every landmark trajectory."""
+
+    kind: Literal["butterworth_zero_phase"] = "butterworth_zero_phase"
+    order: int
+    cutoff_hz: float
+    cutoff_method: Literal["fixed", "residual_analysis"]
+    sampling_rate_hz: float
+
+
+class ProcessingInfo(_Model):
+    """How the poses were produced and cleaned."""
+
+    estimator: str
+    model_complexity: int
+    workers: int
+    chunks: int
+    max_gap_s: float
+    filter: FilterInfo
+    frames_filled: int = Field(description="Frames in which at least one landmark was interpolated.")
+    long_gaps: int = Field(description="Gaps left missing because they were longer than max_gap_s.")
+    swap_corrected_frames: int
+    identity_jumps_rejected: int
+    reacquired_frames: int
+
+
+class PoseSummary(_Model):
+    """Counts over the tracked athlete's pose."""
+
+    frames: int
+    frames_with_pose: int
+    detection_rate: float = Field(description="frames_with_pose / frames, in [0, 1].")
+    mean_visibility: float = Field(description="Mean landmark visibility over frames with a pose, in [0, 1].")
+    coordinate_frame: str = Field(description="Frame of poses.parquet: camera or world (see CoordinateFrame).")
+    units: str
+    first_detection_s: float | None
+    last_detection_s: float | None
+
+
+class TrajectoryInfo(_Model):
+    """How the hip-centred BlazePose landmarks were placed in metric space."""
+
+    calibrated: bool
+    camera_source: str
+    scale_factor: float = Field(description="Factor applied to BlazePose's body scale.")
+    median_reprojection_error_px: float | None
+    notes: list[str]
+
+
+class ThroughputInfo(_Model):
+    """Wall-clock time of the run."""
+
+    wall_s: float
+    frames_per_s: float
+    stage_s: dict[str, float]
+
+
+class OutputFiles(_Model):
+    """Files of the run, relative to its directory."""
+
+    analysis: str = "analysis.json"
+    poses: str = "poses.parquet"
+    poses_image: str = "poses_image.parquet"
+    quality: str = "quality.json"
+    overlay: str | None = "overlay.mp4"
+
+
+class Analysis(_Model):
+    """Everything one `analyze` run found, except the per-frame arrays (in the Parquet files)."""
+
+    schema_version: str = ANALYSIS_SCHEMA_VERSION
+    spacecomputer_version: str
+    created_at: datetime
+    video: VideoSummary
+    subject: SubjectInfo
+    quality: dict[str, Any]
+    pose: PoseSummary
+    trajectory: TrajectoryInfo
+    processing: ProcessingInfo
+    throughput: ThroughputInfo
+    warnings: list[str]
+    files: OutputFiles

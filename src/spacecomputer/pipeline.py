@@ -1,0 +1,444 @@
+"""The one place that composes the stages of an analysis: video → tracked, smoothed, metric 3D pose.
+
+The CLI, the job workers and the API all call :func:`analyze_video`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from spacecomputer import __version__
+from spacecomputer._chunks import ChunkPlan, EstimatedFrames, plan_chunks, stitch
+from spacecomputer._rundir import check_output_directory, staged_directory
+from spacecomputer.config import VideoLimits, get_settings
+from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
+from spacecomputer.domain._analysis import (
+    Analysis,
+    FilterInfo,
+    OutputFiles,
+    PoseSummary,
+    ProcessingInfo,
+    SubjectInfo,
+    ThroughputInfo,
+    TrajectoryInfo,
+    VideoSummary,
+)
+from spacecomputer.errors import InvalidInputError, NoAthleteDetectedError, QualityRejectedError
+from spacecomputer.vision._camera import CameraModel, load_calibration
+from spacecomputer.vision._overlay import OverlayWriter
+from spacecomputer.vision._pose import BlazePoseEstimator
+from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
+from spacecomputer.vision._quality import QualityAccumulator, QualityReport
+from spacecomputer.vision._tracking import AthleteTracker, correct_left_right_swaps
+from spacecomputer.vision._trajectory import recover_global_trajectory
+from spacecomputer.vision._video import VideoInfo, iter_frames, probe_video
+
+__all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
+
+ProgressCallback = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)``; ``total`` is ``None`` when unknown."""
+
+CHUNK_WARMUP_S = 1.0
+"""Seconds decoded before each chunk's own part so that BlazePose's tracking has settled at the seam."""
+
+MIN_HEIGHT_M, MAX_HEIGHT_M = 0.5, 2.6
+MIN_MASS_KG, MAX_MASS_KG = 15.0, 300.0
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What the user chose for one analysis (units in the names)."""
+
+    height_m: float | None = None
+    mass_kg: float | None = None
+    sport: str | None = None
+    calibration_path: Path | None = None
+    cutoff_hz: float | Literal["auto"] | None = None
+    """Low-pass cut-off; ``None`` = the configured default, ``"auto"`` = Winter's residual analysis."""
+    max_gap_s: float | None = None
+    workers: int = 1
+    strict: bool = False
+    min_quality_score: float | None = None
+    overlay: bool = True
+    limits: VideoLimits | None = None
+
+    def __post_init__(self) -> None:
+        if self.height_m is not None and not MIN_HEIGHT_M <= self.height_m <= MAX_HEIGHT_M:
+            hint = f"; did you mean {self.height_m / 100:.2f} m?" if 50 <= self.height_m <= 260 else ""
+            raise InvalidInputError(
+                f"height must be in metres between {MIN_HEIGHT_M} and {MAX_HEIGHT_M}; got {self.height_m}{hint}",
+                details={"height_m": self.height_m},
+            )
+        if self.mass_kg is not None and not MIN_MASS_KG <= self.mass_kg <= MAX_MASS_KG:
+            raise InvalidInputError(
+                f"mass must be in kilograms between {MIN_MASS_KG:g} and {MAX_MASS_KG:g}; got {self.mass_kg}",
+                details={"mass_kg": self.mass_kg},
+            )
+        if self.workers < 1:
+            raise InvalidInputError(f"workers must be at least 1; got {self.workers}")
+        if isinstance(self.cutoff_hz, float | int) and not (math.isfinite(self.cutoff_hz) and self.cutoff_hz > 0):
+            raise InvalidInputError(f"cutoff must be a positive frequency in Hz or 'auto'; got {self.cutoff_hz}")
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    """An analysis in memory: the document, the cleaned sequences and the quality report."""
+
+    analysis: Analysis
+    image: PoseSequence
+    """Tracked, gap-filled, smoothed landmarks in image pixels."""
+    metric: PoseSequence
+    """The same in metres: the calibrated world frame when a calibration was given, else the camera frame."""
+    quality: QualityReport
+    out_dir: Path | None = None
+
+
+@dataclass
+class _Estimation:
+    frames: EstimatedFrames
+    quality: QualityAccumulator
+    chunks: int
+    workers: int
+    stage_s: dict[str, float] = field(default_factory=dict)
+
+
+def _estimate_range(
+    info: VideoInfo, plan: ChunkPlan, *, sport: str | None, progress: Callable[[int], None] | None
+) -> tuple[EstimatedFrames, QualityAccumulator]:
+    quality = QualityAccumulator(width_px=info.width_px, height_px=info.height_px, fps=info.fps, sport=sport)
+    frames = EstimatedFrames()
+    with BlazePoseEstimator() as tracking, BlazePoseEstimator(static_image_mode=True) as static:
+        tracker = AthleteTracker(tracking, static)
+        for video_frame in iter_frames(info, start_s=plan.decode_from_s, end_s=plan.keep_until_s):
+            tracked = tracker.update(video_frame.image)
+            frames.append(video_frame.index, video_frame.timestamp_s, tracked.pose, tracked.status.value)
+            if video_frame.timestamp_s >= plan.keep_from_s:
+                quality.add(video_frame.image, tracked.pose)
+                if progress is not None:
+                    progress(1)
+    owned = frames.selected(lambda t: plan.keep_from_s <= t < plan.keep_until_s)
+    return owned, quality
+
+
+_worker_queue: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _worker_queue  # noqa: PLW0603 - per-process progress channel set once by the pool initialiser
+    _worker_queue = queue
+
+
+def _estimate_chunk_in_worker(
+    info: VideoInfo, plan: ChunkPlan, sport: str | None
+) -> tuple[EstimatedFrames, QualityAccumulator]:
+    queue = _worker_queue
+    return _estimate_range(info, plan, sport=sport, progress=(lambda n: queue.put(n)) if queue else None)
+
+
+def estimate_poses(
+    info: VideoInfo, *, workers: int = 1, sport: str | None = None, progress: ProgressCallback | None = None
+) -> tuple[EstimatedFrames, QualityAccumulator, int]:
+    """Decode the video once and track the athlete in every frame; returns frames, quality, chunk count.
+
+    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel processes
+    (see :mod:`spacecomputer._chunks`); the result is stitched in frame order.
+    """
+    total = info.frame_count or None
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("estimate", done, total)
+
+    n_chunks = workers if info.duration_s > 4 * CHUNK_WARMUP_S * workers else 1
+    plans = plan_chunks(info.duration_s, n_chunks=n_chunks, warmup_s=CHUNK_WARMUP_S)
+    if n_chunks == 1:
+        frames, quality = _estimate_range(info, plans[0], sport=sport, progress=tick)
+        return frames, quality, 1
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(queue,)
+    ) as pool:
+        futures = [pool.submit(_estimate_chunk_in_worker, info, plan, sport) for plan in plans]
+        while not all(f.done() for f in futures):
+            try:
+                tick(queue.get(timeout=0.2))
+            except Exception:  # noqa: BLE001 - queue.Empty: nothing reported in this interval
+                continue
+        results = [f.result() for f in futures]
+    quality = results[0][1]
+    for _, other in results[1:]:
+        quality.merge(other)
+    return stitch([frames for frames, _ in results]), quality, n_chunks
+
+
+def _video_summary(info: VideoInfo) -> VideoSummary:
+    return VideoSummary(
+        filename=info.path.name,
+        container=info.container,
+        codec=info.codec,
+        width_px=info.width_px,
+        height_px=info.height_px,
+        rotation_deg=info.rotation_deg,
+        fps=info.fps,
+        variable_frame_rate=info.is_variable_frame_rate,
+        duration_s=info.duration_s,
+        frame_count=info.frame_count,
+        file_size_bytes=info.file_size_bytes,
+    )
+
+
+def _pose_summary(image: PoseSequence, metric: PoseSequence) -> PoseSummary:
+    detected = image.detected
+    times = image.timestamps_s[detected]
+    visible = image.confidence[detected]
+    return PoseSummary(
+        frames=image.n_frames,
+        frames_with_pose=int(detected.sum()),
+        detection_rate=float(detected.mean()) if image.n_frames else 0.0,
+        mean_visibility=float(visible.mean()) if visible.size else 0.0,
+        coordinate_frame=metric.frame.value,
+        units=metric.units,
+        first_detection_s=float(times[0]) if times.size else None,
+        last_detection_s=float(times[-1]) if times.size else None,
+    )
+
+
+class _Stages:
+    """Wall-clock timing of named stages, reported to a progress callback."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._started = time.perf_counter()
+        self._stage: str | None = None
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.stop()
+        self._stage, self._started = stage, time.perf_counter()
+        if self.progress is not None:
+            self.progress(stage, 0, total)
+
+    def stop(self) -> None:
+        if self._stage is not None:
+            self.seconds[self._stage] = round(time.perf_counter() - self._started, 3)
+            self._stage = None
+
+
+def analyze_video(
+    video_path: Path | str,
+    options: AnalyzeOptions | None = None,
+    *,
+    out_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> AnalysisResult:
+    """Analyse one video: probe, track, clean, place in metric space and, with ``out_dir``, write outputs.
+
+    Outputs are written into a staging directory beside ``out_dir`` and moved into place only when
+    everything succeeded: a failed run leaves nothing behind.
+
+    Raises
+    ------
+    InvalidVideoError, VideoTooLargeError
+        The file is not an acceptable video (checked before decoding).
+    NoAthleteDetectedError
+        Nobody was found in any frame.
+    QualityRejectedError
+        ``options.strict`` and the quality score is below the threshold.
+    OutputError
+        ``out_dir`` exists with content or cannot be written.
+    """
+    options = options or AnalyzeOptions()
+    settings = get_settings()
+    started = time.perf_counter()
+    stages = _Stages(progress)
+    if out_dir is not None:
+        check_output_directory(out_dir)
+
+    stages.start("probe")
+    info = probe_video(Path(video_path), limits=options.limits or settings.limits)
+    camera = (
+        load_calibration(options.calibration_path)
+        if options.calibration_path is not None
+        else CameraModel.default_for(info.width_px, info.height_px)
+    ).scaled_to(info.width_px, info.height_px)
+
+    stages.start("estimate", info.frame_count)
+    frames, quality_acc, n_chunks = estimate_poses(
+        info, workers=options.workers, sport=options.sport, progress=progress
+    )
+    min_score = settings.min_quality_score if options.min_quality_score is None else options.min_quality_score
+    quality = quality_acc.report(min_score=min_score)
+    if not any(pose is not None for pose in frames.poses):
+        raise NoAthleteDetectedError(
+            f"no athlete detected in any of the {len(frames)} frames checked",
+            details={"frames_checked": len(frames)},
+        )
+    if options.strict and not quality.passed:
+        raise QualityRejectedError(
+            f"video quality {quality.score:.2f} is below the threshold {min_score:.2f} "
+            f"({'; '.join(quality.reasons) or 'no reason recorded'}); run without --strict to analyse anyway",
+            details={"score": quality.score, "threshold": min_score, "reasons": list(quality.reasons)},
+        )
+
+    stages.start("post-process")
+    result_parts = _clean(info, frames, camera, options)
+    image, metric, processing_bits, trajectory_info, warnings = result_parts
+    warnings = [*quality.warnings, *warnings]
+    stages.stop()
+
+    processing = ProcessingInfo(
+        estimator=BlazePoseEstimator.model_name,
+        model_complexity=BlazePoseEstimator.model_complexity,
+        workers=options.workers,
+        chunks=n_chunks,
+        **processing_bits,
+    )
+    subject = SubjectInfo(
+        height_m=options.height_m,
+        mass_kg=options.mass_kg,
+        sport=options.sport,
+        height_note=(
+            "metric scale from the given height"
+            if options.height_m is not None
+            else "no --height given: BlazePose's own body scale (an average adult) sets the metric scale"
+        ),
+    )
+
+    def build(throughput_s: float, stage_s: dict[str, float]) -> Analysis:
+        return Analysis(
+            spacecomputer_version=__version__,
+            created_at=datetime.now(UTC),
+            video=_video_summary(info),
+            subject=subject,
+            quality=quality.to_dict(),
+            pose=_pose_summary(image, metric),
+            trajectory=trajectory_info,
+            processing=processing,
+            throughput=ThroughputInfo(
+                wall_s=round(throughput_s, 3),
+                frames_per_s=round(len(frames) / throughput_s, 2) if throughput_s > 0 else 0.0,
+                stage_s=stage_s,
+            ),
+            warnings=warnings,
+            files=OutputFiles(overlay="overlay.mp4" if options.overlay else None),
+        )
+
+    if out_dir is None:
+        analysis = build(time.perf_counter() - started, stages.seconds)
+        return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality)
+
+    with staged_directory(out_dir) as staging:
+        metric.to_parquet(staging / "poses.parquet")
+        image.to_parquet(staging / "poses_image.parquet")
+        (staging / "quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
+        if options.overlay:
+            stages.start("overlay", image.n_frames)
+            _write_overlay(info, image, staging / "overlay.mp4", progress)
+        stages.start("write")
+        stages.stop()
+        analysis = build(time.perf_counter() - started, stages.seconds)
+        (staging / "analysis.json").write_text(analysis.model_dump_json(indent=2), encoding="utf-8")
+    return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality, out_dir=out_dir)
+
+
+def _clean(
+    info: VideoInfo, frames: EstimatedFrames, camera: CameraModel, options: AnalyzeOptions
+) -> tuple[PoseSequence, PoseSequence, dict[str, Any], TrajectoryInfo, list[str]]:
+    """Swap correction, gap filling, metric placement and smoothing of the raw per-frame poses."""
+    settings = get_settings()
+    warnings: list[str] = []
+    common: dict[str, Any] = {
+        "timestamps_s": frames.timestamps_array,
+        "frame_indices": np.asarray(frames.frame_indices, dtype=np.int64),
+        "fps": info.fps,
+        "image_size_px": (info.width_px, info.height_px),
+        "metadata": {"source": info.path.name, "estimator": BlazePoseEstimator.model_name},
+    }
+    image_raw = PoseSequence.from_pose_frames(frames.poses, frame=CoordinateFrame.IMAGE, **common)
+    world_raw = PoseSequence.from_pose_frames(frames.poses, frame=CoordinateFrame.HIP_CENTRED, **common)
+    reacquired = np.array([s == "reacquired" for s in frames.statuses])
+    if reacquired.any():
+        flags = np.array(image_raw.flags)
+        flags[reacquired] |= np.uint8(PoseFlag.REACQUIRED)
+        image_raw = image_raw.replace(flags=flags)
+        world_raw = world_raw.replace(flags=flags)
+
+    swaps = correct_left_right_swaps(image_raw, world_raw)
+    max_gap_s = settings.max_gap_s if options.max_gap_s is None else options.max_gap_s
+    image_filled = fill_sequence_gaps(swaps.image, max_gap_s=max_gap_s)
+    world_filled = fill_sequence_gaps(swaps.world, max_gap_s=max_gap_s)
+
+    trajectory = recover_global_trajectory(
+        image_filled.sequence, world_filled.sequence, camera=camera, subject_height_m=options.height_m
+    )
+    metric_raw = trajectory.world_frame if trajectory.world_frame is not None else trajectory.camera_frame
+    cutoff = settings.filter_cutoff_hz if options.cutoff_hz is None else options.cutoff_hz
+    metric = smooth_sequence(metric_raw, cutoff_hz=cutoff)
+    image = smooth_sequence(image_filled.sequence, cutoff_hz=metric.cutoff_hz)
+    if metric.note:
+        warnings.append(metric.note)
+    detection_rate = float(image.sequence.detected.mean())
+    if detection_rate < 0.9:
+        warnings.append(f"athlete visible in only {detection_rate:.0%} of the frames")
+    errors = trajectory.reprojection_rms_px[np.isfinite(trajectory.reprojection_rms_px)]
+    trajectory_info = TrajectoryInfo(
+        calibrated=camera.is_calibrated,
+        camera_source=camera.source,
+        scale_factor=trajectory.scale_factor,
+        median_reprojection_error_px=float(np.median(errors)) if errors.size else None,
+        notes=list(trajectory.notes),
+    )
+    statuses = frames.statuses
+    processing_bits: dict[str, Any] = {
+        "max_gap_s": max_gap_s,
+        "filter": FilterInfo(
+            order=4,
+            cutoff_hz=round(metric.cutoff_hz, 4),
+            cutoff_method=metric.method,
+            sampling_rate_hz=round(metric.sampling_rate_hz, 4),
+        ),
+        "frames_filled": image_filled.frames_filled,
+        "long_gaps": len(image_filled.long_gaps),
+        "swap_corrected_frames": int(swaps.n_corrected_frames),
+        "identity_jumps_rejected": sum(s == "identity_jump_rejected" for s in statuses),
+        "reacquired_frames": int(reacquired.sum()),
+    }
+    return image.sequence, metric.sequence, processing_bits, trajectory_info, warnings
+
+
+def _write_overlay(info: VideoInfo, image: PoseSequence, path: Path, progress: ProgressCallback | None) -> None:
+    """Decode the video again and draw the cleaned 2D skeleton on every frame (H.264)."""
+    row_of = {int(index): row for row, index in enumerate(image.frame_indices)}
+    with OverlayWriter(path, width_px=info.width_px, height_px=info.height_px, fps=info.fps) as writer:
+        for done, video_frame in enumerate(iter_frames(info), start=1):
+            row = row_of.get(video_frame.index)
+            writer.write(
+                video_frame.image,
+                timestamp_s=video_frame.timestamp_s,
+                frame_index=video_frame.index,
+                landmarks_px=image.positions[row] if row is not None else None,
+                confidence=image.confidence[row] if row is not None else None,
+            )
+            if progress is not None:
+                progress("overlay", done, image.n_frames)
+
+
+def default_workers() -> int:
+    """Worker processes for ``workers=0``: one per available core."""
+    return max(1, len(os.sched_getaffinity(0)))

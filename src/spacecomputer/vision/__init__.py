@@ -1,0 +1,1 @@
+"""Video intake, pose estimation and pose post-processing."""

@@ -1,0 +1,375 @@
+"""The athlete's global metric trajectory: BlazePose's hip-centred body placed in the camera and world frames.
+
+BlazePose's world landmarks are hip-centred (origin midway between the hips, axes parallel to the
+camera's, metres in BlazePose's own body scale), so the athlete never moves through the scene. Here the
+body is scaled to the athlete's real height and translated, frame by frame, to where it projects onto
+the 2D landmarks seen in the image.
+
+Method (:func:`recover_global_trajectory`)
+------------------------------------------
+a. **Scale.** :func:`estimate_body_height_m` measures the standing height of BlazePose's body: per
+   frame, the mean over sides of heel→ankle + ankle→knee + knee→hip segment lengths, plus mid-hip→
+   mid-shoulder, is the shoulder height; divided by :data:`SHOULDER_HEIGHT_FRACTION` (0.818, our own
+   modelling assumption for the ratio of shoulder height to stature, i.e. a head-and-neck allowance of
+   18.2 % of stature above the shoulders) it gives stature. The median over frames where every landmark
+   of the chain is visible is the estimate. Segment lengths, not vertical extents, are summed, so bent
+   knees or a leaning trunk do not shorten it. The pose is scaled by ``subject_height_m / estimate``
+   (scale 1, BlazePose's own body scale, when the height is unknown).
+b. **Translation.** For the visible landmarks (visibility ≥ ``min_visibility``) with undistorted
+   normalised image coordinates ``(u_i, v_i)`` and scaled hip-centred positions ``X_i``, the pelvis
+   position ``t`` solves the linear least squares ``(X_i + t)_x - u_i (X_i + t)_z = 0``,
+   ``(X_i + t)_y - v_i (X_i + t)_z = 0``, each landmark weighted by its visibility (an algebraic error,
+   exact for consistent data; the reprojection error in pixels is reported alongside). Image-frame
+   pixels (corner origin) are shifted to OpenCV's pixel-centre convention before undistortion.
+c. **Rejection, no smoothing.** Frames without a pose, or with fewer than ``min_landmarks`` visible
+   landmarks, stay NaN. Solutions behind the camera (any landmark at ``z ≤ 0``) or whose
+   reprojection RMS exceeds ``max_reprojection_rms_fraction`` of the athlete's size in the image (the
+   diagonal of the visible landmarks' box, pixels) are set to NaN and counted. The default 0.1 is
+   about twice the worst seen on the Sports2D demo video (median 0.022, maximum 0.047: BlazePose's
+   world and image landmarks are not exactly consistent). Smoothing is left to the pipeline's filter.
+d. **World frame.** With the calibration's extrinsics ``R``, ``t``: ``X_world = Rᵀ (X_cam - t)``.
+
+Uncalibrated cameras: with :meth:`CameraModel.default_for`, lateral motion in metres is fixed by the
+subject's height (it sets metres per pixel at the athlete's depth) and does not depend on the assumed
+focal length, while absolute depth (distance from the camera) scales with that assumed focal length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spacecomputer.domain._frames import CoordinateFrame
+from spacecomputer.domain._pose_sequence import PoseSequence
+from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
+from spacecomputer.vision._camera import IMAGE_TO_OPENCV_OFFSET_PX, CameraModel
+
+__all__ = [
+    "SHOULDER_HEIGHT_FRACTION",
+    "GlobalTrajectory",
+    "estimate_body_height_m",
+    "recover_global_trajectory",
+]
+
+SHOULDER_HEIGHT_FRACTION = 0.818
+"""Shoulder height as a fraction of standing height: our own modelling assumption."""
+
+_LEG_CHAINS = (
+    ("left_heel", "left_ankle", "left_knee", "left_hip"),
+    ("right_heel", "right_ankle", "right_knee", "right_hip"),
+)
+_TRUNK = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+_SUBJECT_HEIGHT_RANGE_M = (0.5, 2.8)
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalTrajectory:
+    """The athlete's pose in metric camera (and world) coordinates.
+
+    Parameters
+    ----------
+    camera_frame
+        Frame ``camera``, metres: scaled BlazePose body translated to the recovered pelvis position.
+    world_frame
+        The same in the calibration's ``world`` frame, metres; ``None`` when the camera is uncalibrated.
+    scale_factor
+        Factor applied to BlazePose's hip-centred body (1 when the subject's height is unknown).
+    body_height_m
+        Standing height of BlazePose's body before scaling, m (:func:`estimate_body_height_m`).
+    pelvis_camera_m
+        (T, 3) mid-hip position in the camera frame, m; NaN where no solution was accepted.
+    reprojection_rms_px
+        (T,) RMS distance between observed and reprojected visible landmarks, pixels; kept for frames
+        rejected for a large error, NaN where no solution was found or a landmark fell behind the camera.
+    n_rejected_frames
+        Frames whose solution was rejected as absurd (behind the camera or reprojection too large).
+    notes
+        Assumptions and facts a reader of the result needs, one sentence each.
+
+    """
+
+    camera_frame: PoseSequence
+    world_frame: PoseSequence | None
+    scale_factor: float
+    body_height_m: float
+    pelvis_camera_m: NDArray[np.float64]
+    reprojection_rms_px: NDArray[np.float64]
+    n_rejected_frames: int
+    notes: tuple[str, ...]
+
+    @property
+    def pelvis_world_m(self) -> NDArray[np.float64] | None:
+        """(T, 3) mid-hip position in the world frame, m; ``None`` when uncalibrated."""
+        if self.world_frame is None:
+            return None
+        hips = self.world_frame.positions[:, [self.world_frame.skeleton.index(n) for n in _TRUNK[:2]]]
+        return np.asarray(hips.mean(axis=1), dtype=np.float64)
+
+
+def estimate_body_height_m(
+    world: PoseSequence,
+    *,
+    min_visibility: float = 0.5,
+    shoulder_height_fraction: float = SHOULDER_HEIGHT_FRACTION,
+) -> float:
+    """Estimate the standing height of the body in hip-centred landmarks, m, in their own scale.
+
+    Parameters
+    ----------
+    world
+        Frame ``hip_centred`` (BlazePose world landmarks), metres.
+    min_visibility
+        A landmark counts when its confidence is at least this, in [0, 1].
+    shoulder_height_fraction
+        Shoulder height divided by stature (our modelling assumption, see the module docstring).
+
+    Returns
+    -------
+    float
+        Median over usable frames of (mean leg chain + trunk) / ``shoulder_height_fraction``, m.
+
+    Raises
+    ------
+    InsufficientDataError
+        No frame shows the whole chain (one heel→hip leg and both hips and shoulders).
+
+    """
+    if world.frame is not CoordinateFrame.HIP_CENTRED:
+        raise InvalidPoseDataError(f"body height needs hip_centred landmarks; got frame {world.frame.value}")
+    skeleton, positions = world.skeleton, world.positions
+    visible = (world.confidence >= min_visibility) & world.present
+
+    def length(a: str, b: str) -> NDArray[np.float64]:
+        i, j = skeleton.index(a), skeleton.index(b)
+        return np.asarray(np.linalg.norm(positions[:, i] - positions[:, j], axis=1), dtype=np.float64)
+
+    legs = []
+    for heel, ankle, knee, hip in _LEG_CHAINS:
+        leg = length(heel, ankle) + length(ankle, knee) + length(knee, hip)
+        ok = visible[:, [skeleton.index(n) for n in (heel, ankle, knee, hip)]].all(axis=1)
+        legs.append(np.where(ok, leg, np.nan))
+    leg_stack = np.stack(legs)
+    n_sides = np.sum(~np.isnan(leg_stack), axis=0)
+    leg_mean = np.where(n_sides > 0, np.nansum(leg_stack, axis=0) / np.maximum(n_sides, 1), np.nan)
+    trunk_idx = [skeleton.index(n) for n in _TRUNK]
+    mid_hip = positions[:, trunk_idx[:2]].mean(axis=1)
+    mid_shoulder = positions[:, trunk_idx[2:]].mean(axis=1)
+    trunk = np.where(
+        visible[:, trunk_idx].all(axis=1), np.linalg.norm(mid_shoulder - mid_hip, axis=1), np.nan
+    )
+    heights = (leg_mean + trunk) / shoulder_height_fraction
+    heights = heights[np.isfinite(heights)]
+    if heights.size == 0:
+        raise InsufficientDataError(
+            "no frame shows a heel-to-hip leg and both hips and shoulders with visibility "
+            f">= {min_visibility}",
+            details={"n_frames": world.n_frames, "min_visibility": min_visibility},
+        )
+    return float(np.median(heights))
+
+
+def recover_global_trajectory(
+    image: PoseSequence,
+    world: PoseSequence,
+    *,
+    camera: CameraModel,
+    subject_height_m: float | None,
+    min_visibility: float = 0.5,
+    min_landmarks: int = 6,
+    max_reprojection_rms_fraction: float = 0.1,
+) -> GlobalTrajectory:
+    """Place the scaled hip-centred body in the camera frame (and world frame) frame by frame.
+
+    See the module docstring for the method and what it means for an uncalibrated camera.
+
+    Parameters
+    ----------
+    image
+        Frame ``image`` (pixels, origin at the top-left pixel corner): the 2D landmarks.
+    world
+        Frame ``hip_centred`` (metres): the same frames' BlazePose world landmarks.
+    camera
+        Intrinsics (and extrinsics when calibrated). Rescaled to ``image.image_size_px`` when that
+        differs with the same aspect ratio.
+    subject_height_m
+        The athlete's standing height, m; ``None`` keeps BlazePose's own body scale.
+    min_visibility
+        Landmarks with a lower visibility, in [0, 1], take no part in the solve.
+    min_landmarks
+        Fewest visible landmarks for a frame to be solved.
+    max_reprojection_rms_fraction
+        Largest accepted reprojection RMS as a fraction of the athlete's size in the image.
+
+    Returns
+    -------
+    GlobalTrajectory
+        Positions in metres, the per-frame pelvis and reprojection error, and the notes.
+
+    """
+    _check_inputs(
+        image, world, subject_height_m, min_visibility, min_landmarks, max_reprojection_rms_fraction
+    )
+    notes = []
+    if image.image_size_px is not None and image.image_size_px != camera.image_size_px:
+        camera = camera.scaled_to(*image.image_size_px)
+        notes.append(f"camera intrinsics rescaled to the video size {image.image_size_px} px")
+    body_height_m = estimate_body_height_m(world, min_visibility=min_visibility)
+    if subject_height_m is None:
+        scale = 1.0
+        notes.append(
+            f"subject height unknown: BlazePose's own body scale kept (body {body_height_m:.3f} m tall)"
+        )
+    else:
+        scale = subject_height_m / body_height_m
+        notes.append(
+            f"BlazePose body {body_height_m:.3f} m tall scaled by {scale:.4f} to the subject's "
+            f"{subject_height_m:.3f} m (shoulder height assumed {SHOULDER_HEIGHT_FRACTION} of stature)"
+        )
+
+    body_m = scale * world.positions
+    observed_px = image.positions[:, :, :2] - IMAGE_TO_OPENCV_OFFSET_PX
+    used = (image.confidence >= min_visibility) & image.present & world.present
+    enough = used.sum(axis=1) >= min_landmarks
+    pelvis, rms_px = _solve_translations(
+        body_m, observed_px, np.where(used, image.confidence, 0.0), enough, camera
+    )
+    behind = np.any(body_m[:, :, 2] + pelvis[:, None, 2] <= 0.0, axis=1)
+    too_far_px = ~(rms_px <= max_reprojection_rms_fraction * _visible_extent_px(observed_px, used))
+    rejected = np.isfinite(pelvis[:, 0]) & (behind | too_far_px)
+    pelvis[rejected] = np.nan
+    notes.append(
+        f"{int(rejected.sum())} frames rejected (behind the camera or reprojection RMS above "
+        f"{max_reprojection_rms_fraction:g} of the athlete's size in the image); "
+        f"{int(np.sum(image.detected & world.detected & ~enough))} frames with a pose had fewer than "
+        f"{min_landmarks} landmarks visible at >= {min_visibility}"
+    )
+    if not camera.is_calibrated:
+        notes.append(
+            f"camera uncalibrated ({camera.source}): lateral motion in metres follows from the subject's "
+            "height, absolute depth scales with the assumed focal length; no world frame"
+        )
+
+    solved = np.isfinite(pelvis[:, 0])
+    camera_frame = world.replace(
+        positions=body_m + pelvis[:, None, :],
+        confidence=np.where(solved[:, None] & world.present, world.confidence, 0.0),
+        frame=CoordinateFrame.CAMERA,
+        image_size_px=camera.image_size_px,
+        metadata={
+            **world.metadata,
+            "global_trajectory": {
+                "camera": camera.source,
+                "subject_height_m": subject_height_m,
+                "body_height_m": body_height_m,
+                "scale_factor": scale,
+            },
+        },
+    )
+    world_frame = None
+    if camera.is_calibrated:
+        world_frame = camera_frame.replace(
+            positions=camera.camera_to_world(camera_frame.positions), frame=CoordinateFrame.WORLD
+        )
+    pelvis.setflags(write=False)
+    rms_px.setflags(write=False)
+    return GlobalTrajectory(
+        camera_frame=camera_frame,
+        world_frame=world_frame,
+        scale_factor=scale,
+        body_height_m=body_height_m,
+        pelvis_camera_m=pelvis,
+        reprojection_rms_px=rms_px,
+        n_rejected_frames=int(rejected.sum()),
+        notes=tuple(notes),
+    )
+
+
+def _check_inputs(
+    image: PoseSequence,
+    world: PoseSequence,
+    subject_height_m: float | None,
+    min_visibility: float,
+    min_landmarks: int,
+    max_reprojection_rms_fraction: float,
+) -> None:
+    if not (0.0 <= min_visibility <= 1.0 and min_landmarks >= 2 and max_reprojection_rms_fraction > 0.0):
+        raise InvalidInputError(
+            "expected min_visibility in [0, 1], min_landmarks >= 2 and max_reprojection_rms_fraction > 0; "
+            f"got {min_visibility}, {min_landmarks}, {max_reprojection_rms_fraction}"
+        )
+    if image.frame is not CoordinateFrame.IMAGE or world.frame is not CoordinateFrame.HIP_CENTRED:
+        raise InvalidPoseDataError(
+            f"expected image landmarks (frame image) and world landmarks (frame hip_centred); "
+            f"got {image.frame.value} and {world.frame.value}"
+        )
+    if image.skeleton != world.skeleton or not np.array_equal(image.frame_indices, world.frame_indices):
+        raise InvalidPoseDataError(
+            "image and world landmarks must come from the same frames and skeleton; got "
+            f"{image.n_frames} and {world.n_frames} frames, "
+            f"skeletons {image.skeleton.name} and {world.skeleton.name}"
+        )
+    low, high = _SUBJECT_HEIGHT_RANGE_M
+    if subject_height_m is not None and not (
+        math.isfinite(subject_height_m) and low <= subject_height_m <= high
+    ):
+        raise InvalidInputError(
+            f"subject_height_m must be a standing height in [{low}, {high}] m; got {subject_height_m}",
+            details={"subject_height_m": subject_height_m},
+        )
+
+
+def _solve_translations(
+    body_m: NDArray[np.float64],
+    observed_px: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    solvable: NDArray[np.bool_],
+    camera: CameraModel,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the (T, 3) weighted least-squares translations and (T,) reprojection RMS, px.
+
+    With rows ``[1, 0, -u]`` and ``[0, 1, -v]`` per landmark, the normal equations are assembled in
+    closed form for all frames at once; unused landmarks carry weight 0.
+    """
+    n_frames, n_joints = weights.shape
+    normalised = camera.undistort_points(observed_px.reshape(-1, 2)).reshape(n_frames, n_joints, 2)
+    u, v = np.nan_to_num(normalised[..., 0]), np.nan_to_num(normalised[..., 1])
+    x, y, z = (np.nan_to_num(body_m[..., k]) for k in range(3))
+    w = weights
+    b_x, b_y = u * z - x, v * z - y
+    sum_w, sum_wu, sum_wv = w.sum(axis=1), (w * u).sum(axis=1), (w * v).sum(axis=1)
+    normal = np.zeros((n_frames, 3, 3))
+    normal[:, 0, 0] = normal[:, 1, 1] = sum_w
+    normal[:, 0, 2] = normal[:, 2, 0] = -sum_wu
+    normal[:, 1, 2] = normal[:, 2, 1] = -sum_wv
+    normal[:, 2, 2] = (w * (u * u + v * v)).sum(axis=1)
+    rhs = np.stack(
+        [(w * b_x).sum(axis=1), (w * b_y).sum(axis=1), -(w * (u * b_x + v * b_y)).sum(axis=1)], axis=1
+    )
+    # The determinant is sum_w³ times the weighted variance of (u, v): zero only if all points coincide.
+    safe_w = np.where(sum_w > 0, sum_w, 1.0)
+    variance = normal[:, 2, 2] / safe_w - (sum_wu / safe_w) ** 2 - (sum_wv / safe_w) ** 2
+    solvable = solvable & (sum_w > 0) & (variance > 1e-12)
+    pelvis = np.full((n_frames, 3), np.nan)
+    pelvis[solvable] = np.linalg.solve(normal[solvable], rhs[solvable][..., None])[..., 0]
+
+    rms_px = np.full(n_frames, np.nan)
+    for frame in np.flatnonzero(solvable):
+        used = weights[frame] > 0
+        reprojected = camera.project(body_m[frame, used] + pelvis[frame])
+        rms_px[frame] = math.sqrt(
+            float(np.mean(np.sum((reprojected - observed_px[frame, used]) ** 2, axis=1)))
+        )
+    return pelvis, rms_px
+
+
+def _visible_extent_px(observed_px: NDArray[np.float64], used: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """(T,) diagonal of the box around the used landmarks, pixels (NaN where none is used)."""
+    points = np.where(used[..., None], observed_px, np.nan)
+    extent = np.full(used.shape[0], np.nan)
+    has = used.any(axis=1)
+    span = np.nanmax(points[has], axis=1) - np.nanmin(points[has], axis=1)
+    extent[has] = np.hypot(span[:, 0], span[:, 1])
+    return extent

@@ -1,0 +1,130 @@
+"""End-to-end: the real pipeline on the bundled sample video (BlazePose runs; about 15 s)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from spacecomputer.domain import CoordinateFrame, PoseSequence
+from spacecomputer.domain._analysis import Analysis
+from spacecomputer.errors import InvalidInputError
+from spacecomputer.pipeline import AnalysisResult, AnalyzeOptions, analyze_video
+from tests.conftest import SAMPLE_CALIBRATION, SAMPLE_VIDEO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> AnalysisResult:
+    out = tmp_path_factory.mktemp("runs") / "sample run é"
+    options = AnalyzeOptions(height_m=1.65, calibration_path=SAMPLE_CALIBRATION, sport="general")
+    return analyze_video(SAMPLE_VIDEO, options, out_dir=out)
+
+
+def test_outputs_are_all_there(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    names = sorted(p.name for p in run.out_dir.iterdir())
+    assert names == ["analysis.json", "overlay.mp4", "poses.parquet", "poses_image.parquet", "quality.json"]
+    assert [p.name for p in run.out_dir.parent.iterdir()] == [run.out_dir.name]
+
+
+def test_analysis_document_validates_and_matches(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    document = json.loads((run.out_dir / "analysis.json").read_text())
+    analysis = Analysis.model_validate(document)
+    assert analysis.schema_version == "1.0"
+    assert analysis.video.frame_count == 230
+    assert analysis.pose.frames == 230
+    assert analysis.trajectory.calibrated
+    assert analysis.pose.coordinate_frame == "world"
+    assert json.loads((run.out_dir / "quality.json").read_text())["score"] == analysis.quality["score"]
+
+
+def test_detection_rate_is_high(run: AnalysisResult) -> None:
+    assert run.analysis.pose.detection_rate >= 0.9
+
+
+def test_visible_landmarks_lie_inside_the_image(run: AnalysisResult) -> None:
+    image = run.image
+    width, height = image.image_size_px or (0, 0)
+    visible = image.confidence >= 0.5
+    xy = image.positions[..., :2][visible]
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] <= width) & (xy[:, 1] >= 0) & (xy[:, 1] <= height)
+    assert inside.mean() >= 0.99
+
+
+@pytest.mark.parametrize(("upper", "lower"), [("hip", "knee"), ("knee", "ankle")], ids=["thigh", "shank"])
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_bone_lengths_in_world_coordinates_are_stable(run: AnalysisResult, side: str, upper: str, lower: str) -> None:
+    metric = run.metric
+    length = np.linalg.norm(metric.joint(f"{side}_{upper}") - metric.joint(f"{side}_{lower}"), axis=1)
+    length = length[np.isfinite(length)]
+    assert length.size > 150
+    cv = length.std() / length.mean()
+    assert cv < 0.10, f"{side} {upper}-{lower}: CV {cv:.3f}"
+    assert 0.25 < np.median(length) < 0.6
+
+
+def test_overlay_decodes_with_the_input_frame_count(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    with av.open(str(run.out_dir / "overlay.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(stream)) == 230
+
+
+def test_parquet_round_trips_the_metric_sequence(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    back = PoseSequence.from_parquet(run.out_dir / "poses.parquet")
+    assert back.frame is CoordinateFrame.WORLD
+    np.testing.assert_array_equal(back.positions, run.metric.positions)
+    image = PoseSequence.from_parquet(run.out_dir / "poses_image.parquet")
+    assert image.frame is CoordinateFrame.IMAGE
+
+
+def test_athlete_stays_on_the_ground_plane(run: AnalysisResult) -> None:
+    """World frame is z-up (Pose2Sim); on the grass at the end the feet are near z = 0."""
+    feet = np.nanmin(run.metric.positions[-20:, [29, 30, 31, 32], 2], axis=1)
+    assert np.nanmedian(feet) == pytest.approx(0.0, abs=0.3)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("height_m", 165.0, "did you mean 1.65"),
+        ("mass_kg", 0.07, "kilograms"),
+        ("workers", 0, "workers"),
+        ("cutoff_hz", -1.0, "cutoff"),
+    ],
+)
+def test_options_with_wrong_units_are_refused(field: str, value: float, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        AnalyzeOptions(**{field: value})  # type: ignore[arg-type]
+
+
+def test_in_memory_analysis_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    clip = tmp_path / "short.mp4"
+    _trim(SAMPLE_VIDEO, clip, frames=45)
+    result = analyze_video(clip, AnalyzeOptions(overlay=False))
+    assert result.out_dir is None
+    assert [p.name for p in tmp_path.iterdir()] == ["short.mp4"]
+    assert result.metric.frame is CoordinateFrame.CAMERA
+    assert "BlazePose's own body scale" in result.analysis.subject.height_note
+
+
+def _trim(source: Path, target: Path, *, frames: int) -> None:
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 884, 496, "yuv420p"
+        for i, frame in enumerate(inp.decode(video=0)):
+            if i == frames:
+                break
+            small = frame.reformat(width=884, height=496, format="yuv420p")
+            small.pts = None
+            out.mux(stream.encode(small))
+        out.mux(stream.encode())
