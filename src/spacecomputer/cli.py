@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from spacecomputer import __version__
+from spacecomputer._native_logs import filtered_stderr
 from spacecomputer._rundir import default_run_directory
 from spacecomputer.config import get_settings
 from spacecomputer.errors import InvalidInputError, SpaceComputerError
@@ -166,6 +166,6 @@ def analyze(
 
 
 def main() -> None:
-    """Entry point of the ``spacecomputer`` console script."""
-    app(prog_name="spacecomputer")
-    sys.exit(0)
+    """Entry point of the ``spacecomputer`` console script (exits with the command's status)."""
+    with filtered_stderr():
+        app(prog_name="spacecomputer")

@@ -30,6 +30,7 @@ from spacecomputer.domain._analysis import (
     OutputFiles,
     PoseSummary,
     ProcessingInfo,
+    RigidSegmentsInfo,
     SubjectInfo,
     ThroughputInfo,
     TrajectoryInfo,
@@ -41,6 +42,7 @@ from spacecomputer.vision._overlay import OverlayWriter
 from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
 from spacecomputer.vision._quality import QualityAccumulator, QualityReport
+from spacecomputer.vision._rigid import enforce_segment_lengths
 from spacecomputer.vision._tracking import AthleteTracker, correct_left_right_swaps
 from spacecomputer.vision._trajectory import recover_global_trajectory
 from spacecomputer.vision._video import VideoInfo, iter_frames, probe_video
@@ -227,16 +229,19 @@ class _Stages:
         self.seconds: dict[str, float] = {}
         self._started = time.perf_counter()
         self._stage: str | None = None
+        self._total = 1
 
-    def start(self, stage: str, total: int | None = None) -> None:
+    def start(self, stage: str, total: int = 1) -> None:
         self.stop()
-        self._stage, self._started = stage, time.perf_counter()
+        self._stage, self._total, self._started = stage, total, time.perf_counter()
         if self.progress is not None:
             self.progress(stage, 0, total)
 
     def stop(self) -> None:
         if self._stage is not None:
             self.seconds[self._stage] = round(time.perf_counter() - self._started, 3)
+            if self.progress is not None:
+                self.progress(self._stage, self._total, self._total)
             self._stage = None
 
 
@@ -351,9 +356,9 @@ def analyze_video(
             stages.start("overlay", image.n_frames)
             _write_overlay(info, image, staging / "overlay.mp4", progress)
         stages.start("write")
-        stages.stop()
         analysis = build(time.perf_counter() - started, stages.seconds)
         (staging / "analysis.json").write_text(analysis.model_dump_json(indent=2), encoding="utf-8")
+        stages.stop()
     return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality, out_dir=out_dir)
 
 
@@ -384,8 +389,9 @@ def _clean(
     image_filled = fill_sequence_gaps(swaps.image, max_gap_s=max_gap_s)
     world_filled = fill_sequence_gaps(swaps.world, max_gap_s=max_gap_s)
 
+    rigid = enforce_segment_lengths(world_filled.sequence)
     trajectory = recover_global_trajectory(
-        image_filled.sequence, world_filled.sequence, camera=camera, subject_height_m=options.height_m
+        image_filled.sequence, rigid.sequence, camera=camera, subject_height_m=options.height_m
     )
     metric_raw = trajectory.world_frame if trajectory.world_frame is not None else trajectory.camera_frame
     cutoff = settings.filter_cutoff_hz if options.cutoff_hz is None else options.cutoff_hz
@@ -416,6 +422,12 @@ def _clean(
         "frames_filled": image_filled.frames_filled,
         "long_gaps": len(image_filled.long_gaps),
         "swap_corrected_frames": int(swaps.n_corrected_frames),
+        "rigid_segments": RigidSegmentsInfo(
+            bone_length_cv_before=round(rigid.cv_before, 4),
+            bone_length_cv_after=round(rigid.cv_after, 6),
+            median_displacement_m=round(float(np.nanmedian(rigid.displacement)) * trajectory.scale_factor, 4),
+            max_displacement_m=round(float(np.nanmax(rigid.displacement)) * trajectory.scale_factor, 4),
+        ),
         "identity_jumps_rejected": sum(s == "identity_jump_rejected" for s in statuses),
         "reacquired_frames": int(reacquired.sum()),
     }

@@ -18,6 +18,7 @@ __all__ = [
     "OutputFiles",
     "PoseSummary",
     "ProcessingInfo",
+    "RigidSegmentsInfo",
     "SubjectInfo",
     "ThroughputInfo",
     "TrajectoryInfo",
@@ -66,6 +67,15 @@ class FilterInfo(_Model):
     sampling_rate_hz: float
 
 
+class RigidSegmentsInfo(_Model):
+    """What fixing every body bone at one length did (see ``vision/_rigid.py``)."""
+
+    bone_length_cv_before: float = Field(description="Median over body bones of the length's std/mean, raw.")
+    bone_length_cv_after: float
+    median_displacement_m: float = Field(description="Median per-frame RMS landmark displacement applied, m.")
+    max_displacement_m: float
+
+
 class ProcessingInfo(_Model):
     """How the poses were produced and cleaned."""
 
@@ -78,6 +88,7 @@ class ProcessingInfo(_Model):
     frames_filled: int = Field(description="Frames in which at least one landmark was interpolated.")
     long_gaps: int = Field(description="Gaps left missing because they were longer than max_gap_s.")
     swap_corrected_frames: int
+    rigid_segments: RigidSegmentsInfo
     identity_jumps_rejected: int
     reacquired_frames: int
 

@@ -7,10 +7,10 @@ lists, open image sequences. :func:`probe_video` refuses all of that before FFmp
 2. the path must be an existing, non-empty regular file within the size cap (``os.stat``);
 3. its first bytes are sniffed: text (playlists, concat lists, manifests) and well-known non-video
    files (images, executables, archives) are refused;
-4. Python opens it (FFmpeg's protocol layer never sees the name) and FFmpeg demuxes the file object
-   with ``format_whitelist`` = :data:`ACCEPTED_FORMATS`; any attempt by a demuxer to open another file
-   or URL is refused (``io_open``) and ``protocol_whitelist=none`` backs that up;
-5. the header's frame size, frame rate, duration and frame count are checked against
+4. Python opens it (FFmpeg's protocol layer never parses the name) and FFmpeg demuxes the file
+   object with ``format_whitelist`` = :data:`ACCEPTED_FORMATS`; a demuxer that tries to open another
+   file or URL is refused (``io_open``), and ``protocol_whitelist=file`` backs that up;
+5. frame size, frame rate, duration and frame count in the header are checked against
    :class:`~spacecomputer.config.VideoLimits`; only then is a frame decoded (for its rotation).
 
 Conventions
@@ -35,9 +35,9 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +45,7 @@ from typing import TypeVar
 import av
 import numpy as np
 from av.container import InputContainer
+from av.sidedata.sidedata import Type as SideDataType
 from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
@@ -89,29 +90,19 @@ class VideoInfo:
 
     Attributes
     ----------
-    path : Path
-        The video file.
-    container : str
-        FFmpeg's demuxer name, e.g. ``"mov,mp4,m4a,3gp,3g2,mj2"``.
-    codec : str
-        FFmpeg's decoder name, e.g. ``"h264"``, ``"vp9"``.
-    width_px, height_px : int
-        Upright (displayed) frame size, after ``rotation_deg`` is applied, pixels.
-    rotation_deg : int
-        Clockwise rotation applied to the stored pixels to show them upright: 0, 90, 180 or 270.
-    fps : float
-        Average frame rate, frames per second.
-    is_variable_frame_rate : bool
-        Frame durations differ by more than 1 % (judged from the sample index when the container lists
-        every frame, else from the first packets), or FFmpeg's real and average rates differ by 1 %.
-    duration_s : float
-        Duration of the video stream, seconds.
-    frame_count : int
-        Frames in the stream: from the header, else ``round(duration_s * fps)``.
-    file_size_bytes : int
-        Size of the file when probed; :func:`iter_frames` refuses a file whose size has changed.
-    time_base : Fraction
-        Seconds per pts tick of the video stream.
+    path, container, codec
+        The file; FFmpeg's demuxer (``"mov,mp4,m4a,3gp,3g2,mj2"``) and decoder (``"vp9"``) names.
+    width_px, height_px, rotation_deg
+        Upright (displayed) frame size, pixels; the clockwise rotation (0, 90, 180, 270) giving it.
+    fps, is_variable_frame_rate
+        Average frame rate, 1/s; whether frame durations differ by more than 1 % (judged on the
+        sample index when the container lists every frame, else on the first packets) or FFmpeg's
+        real and average rates do.
+    duration_s, frame_count
+        Stream duration, seconds; frames, from the header, else ``round(duration_s * fps)``.
+    file_size_bytes, time_base
+        Size when probed (:func:`iter_frames` refuses a changed file); seconds per pts tick.
+
     """
 
     path: Path
@@ -127,22 +118,10 @@ class VideoInfo:
     file_size_bytes: int
     time_base: Fraction
 
-    def to_dict(self) -> dict[str, str | int | float | bool]:
+    def to_dict(self) -> dict[str, object]:
         """Return plain JSON types: the path as a string, the time base as ``"num/den"``."""
-        return {
-            "path": str(self.path),
-            "container": self.container,
-            "codec": self.codec,
-            "width_px": self.width_px,
-            "height_px": self.height_px,
-            "rotation_deg": self.rotation_deg,
-            "fps": self.fps,
-            "is_variable_frame_rate": self.is_variable_frame_rate,
-            "duration_s": self.duration_s,
-            "frame_count": self.frame_count,
-            "file_size_bytes": self.file_size_bytes,
-            "time_base": f"{self.time_base.numerator}/{self.time_base.denominator}",
-        }
+        time_base = f"{self.time_base.numerator}/{self.time_base.denominator}"
+        return {**asdict(self), "path": str(self.path), "time_base": time_base}
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +141,7 @@ class _PacketRanks:
         self._pts: list[int] = []
 
     def add(self, pts: int) -> None:
-        bisect.insort(self._pts, pts)  # packets arrive nearly sorted: an append, mostly
+        bisect.insort(self._pts, pts)  # packets arrive nearly sorted: mostly an append
 
     def rank(self, pts: int) -> int:
         return self.lower_before + bisect.bisect_left(self._pts, pts)
@@ -190,13 +169,14 @@ def probe_video(path: str | os.PathLike[str], *, limits: VideoLimits | None = No
     Raises
     ------
     UnsupportedVideoError
-        A URL, playlist, concat list or manifest, a format outside :data:`ACCEPTED_FORMATS`, or a
+        A URL, playlist, concat list, manifest or format outside :data:`ACCEPTED_FORMATS`, or a
         rotation that is not a multiple of 90°.
     InvalidVideoError
-        Missing, empty or special file, not a video, no video stream, impossible header values, or no
-        decodable frame among the first packets.
+        A missing, empty or special file, not a video, no video stream, an impossible header, or no
+        frame decodable from the first packets.
     VideoTooLargeError
-        A value over one of the caps (the message names the environment variable that raises it).
+        A value over a cap; the message names the environment variable that raises it.
+
     """
     limits = limits if limits is not None else get_settings().limits
     video_path = _checked_path(path)
@@ -207,9 +187,7 @@ def probe_video(path: str | os.PathLike[str], *, limits: VideoLimits | None = No
         fps, duration_s, frame_count = _checked_timing(container, stream, video_path, limits)
         first, sampled_pts = _first_frame_and_pts(container, stream)
         if first is None:
-            what = (
-                f"expected decodable video, got zero decodable frames in the first {_PROBE_PACKETS} packets"
-            )
+            what = f"expected video, got zero decodable frames in the first {_PROBE_PACKETS} packets"
             raise _refused(InvalidVideoError, what, video_path, codec=stream.codec_context.name)
         _check_frame_size(first.width, first.height, limits, video_path)
         rotation_deg = _rotation_cw_deg(first, stream, video_path)
@@ -236,8 +214,8 @@ def iter_frames(
     """Decode the frames with ``start_s <= timestamp_s < end_s``, one at a time, upright RGB.
 
     With ``start_s > 0`` the decoder seeks to a keyframe before ``start_s`` and decodes forward;
-    ``index`` and pixels equal those of a full decode. The file is closed when the generator is
-    exhausted or closed. Packets the decoder rejects are skipped (and logged as a warning).
+    indices and pixels equal those of a full decode. The file is closed when the generator is
+    exhausted or closed. Packets the decoder rejects are skipped and logged as a warning.
 
     Parameters
     ----------
@@ -251,9 +229,10 @@ def iter_frames(
     Raises
     ------
     InvalidInputError
-        An invalid range or width (raised by the call, before any frame is asked for).
+        An invalid range or width; raised by the call, before any frame is asked for.
     InvalidVideoError
         The file changed since it was probed, or not a single frame could be decoded.
+
     """
     end = math.inf if end_s is None else end_s
     if not (math.isfinite(start_s) and start_s >= 0 and end > start_s):
@@ -269,7 +248,9 @@ def iter_frames(
     return _frames(info, start_s, end, max_width_px)
 
 
-def _frames(info: VideoInfo, start_s: float, end_s: float, max_width_px: int | None) -> Iterator[VideoFrame]:
+def _frames(
+    info: VideoInfo, start_s: float, end_s: float, max_width_px: int | None
+) -> Generator[VideoFrame, None, None]:
     origin, ranks = _packet_ranks(info, start_s, end_s)
     width, height, interpolation = info.width_px, info.height_px, None
     if max_width_px is not None and width > max_width_px:
@@ -279,7 +260,7 @@ def _frames(info: VideoInfo, start_s: float, end_s: float, max_width_px: int | N
     with closing(_decoded_from(info, start_s, stats)) as decoded:
         for frame in decoded:
             if frame.pts is None:
-                continue  # untimed (never seen from the accepted demuxers): cannot be placed
+                continue  # untimed (not seen from the accepted demuxers): it cannot be placed
             timestamp_s = float((frame.pts - origin) * info.time_base)
             if timestamp_s < start_s:
                 continue
@@ -290,21 +271,17 @@ def _frames(info: VideoInfo, start_s: float, end_s: float, max_width_px: int | N
             upright = np.rot90(rgb, k=-(info.rotation_deg // 90))  # a view; the copy drops row padding
             yield VideoFrame(index=index, timestamp_s=timestamp_s, image=np.ascontiguousarray(upright))
     if stats.frames == 0:
-        what = (
-            f"expected decodable video, got zero decodable frames ({stats.rejected_packets} packets rejected)"
-        )
-        raise _refused(
-            InvalidVideoError, what, info.path, packets=stats.packets, rejected=stats.rejected_packets
-        )
+        what = f"expected video, got zero decodable frames ({stats.rejected_packets} packets rejected)"
+        raise _refused(InvalidVideoError, what, info.path, rejected=stats.rejected_packets)
     if stats.rejected_packets or stats.demux_failed:
-        truncated = "; the container is truncated or corrupt" if stats.demux_failed else ""
-        _log.warning(
-            "%s: skipped %d packets the decoder rejected%s", info.path, stats.rejected_packets, truncated
-        )
+        cut = "; the container is truncated or corrupt" if stats.demux_failed else ""
+        _log.warning("%s: skipped %d packets the decoder rejected%s", info.path, stats.rejected_packets, cut)
 
 
-def _decoded_from(info: VideoInfo, start_s: float, stats: _DecodeStats) -> Iterator[av.VideoFrame]:
-    """Decoded frames from a keyframe at or before ``start_s`` to the end of the stream.
+def _decoded_from(
+    info: VideoInfo, start_s: float, stats: _DecodeStats
+) -> Generator[av.VideoFrame, None, None]:
+    """Yield decoded frames from a keyframe at or before ``start_s`` to the end of the stream.
 
     A seek lands on the keyframe whose *decode* time precedes the target, which with B-frames can
     present after it; so while the first frame comes after ``start_s`` we seek 1, 3, 7... s earlier.
@@ -332,7 +309,9 @@ def _decoded_from(info: VideoInfo, start_s: float, stats: _DecodeStats) -> Itera
                 return
 
 
-def _decode(container: InputContainer, stream: VideoStream, stats: _DecodeStats) -> Iterator[av.VideoFrame]:
+def _decode(
+    container: InputContainer, stream: VideoStream, stats: _DecodeStats
+) -> Generator[av.VideoFrame, None, None]:
     """Demux and decode ``stream``; skip packets the decoder rejects, stop where demuxing fails."""
     packets = container.demux(stream)
     while True:
@@ -347,20 +326,20 @@ def _decode(container: InputContainer, stream: VideoStream, stats: _DecodeStats)
             stats.rejected_packets, frames = stats.rejected_packets + 1, []
         stats.frames += len(frames)
         yield from frames
-        if packet is None:
+        if packet is None or not packet.size:  # flushed: a second flush would raise EOF
             return
 
 
 def _packet_ranks(info: VideoInfo, start_s: float, end_s: float) -> tuple[int, _PacketRanks | None]:
-    """Stream start pts, and the ranks of the packets that can present in ``[start_s, end_s)``.
+    """Return the stream's start pts and the ranks of the packets up to ``end_s``.
 
-    Packets before ``start_s`` are only counted. Returns ``None`` ranks if a packet has no pts.
+    Packets before ``start_s`` are only counted. The ranks are ``None`` if a packet has no pts.
     """
     with _open_container(info.path, expected_size=info.file_size_bytes) as container:
         stream = _video_stream(container, info.path)
         origin = stream.start_time or 0
         ranks = _PacketRanks()
-        try:
+        with suppress(av.FFmpegError):  # truncated or corrupt: rank what can be read, as the decoder will
             for packet in container.demux(stream):
                 if not packet.size or packet.is_discard:
                     continue
@@ -373,8 +352,6 @@ def _packet_ranks(info: VideoInfo, start_s: float, end_s: float) -> tuple[int, _
                 # dts <= pts and dts never decreases: once dts passes end_s, no earlier pts follows.
                 if packet.dts is not None and (packet.dts - origin) * info.time_base >= end_s:
                     break
-        except av.FFmpegError:
-            pass  # truncated or corrupt: rank among the packets that can be read, as the decoder will
         return origin, ranks
 
 
@@ -382,9 +359,7 @@ def _checked_path(path: str | os.PathLike[str]) -> Path:
     text = os.fspath(path)
     scheme = _URL_SCHEME.match(text)
     if scheme:
-        what = (
-            f"expected a local file path, got a URL or protocol ({scheme.group(1)}:); prefix './' if needed"
-        )
+        what = f"expected a local file, got a URL or protocol ({scheme.group(1)}:); prefix such names with ./"
         raise _refused(UnsupportedVideoError, what, Path(text), scheme=scheme.group(1))
     return Path(text)
 
@@ -418,30 +393,28 @@ def _open_container(
     ``allowed_demuxers`` may read the file, and any nested open (playlist segment, concat entry,
     external reference) raises :class:`UnsupportedVideoError`, whatever the demuxer.
     """
+
+    def nonblocking(name: str, flags: int) -> int:  # a FIFO swapped in after the stat must not block us
+        return os.open(name, flags | os.O_NONBLOCK)
+
+    def refuse(url: str, flags: int, options: dict[str, str]) -> None:  # any nested open, whatever demuxer
+        raise _refused(UnsupportedVideoError, f"expected a video, got one that tried to open {url!r}", path)
+
     try:
-        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open; no effect on files.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        file = open(path, "rb", opener=nonblocking)  # noqa: SIM115 - closed by the with statement below
     except OSError as error:
         raise _refused(InvalidVideoError, f"expected a video file, got {error.strerror}", path) from None
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
+    with file:
+        info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode) or expected_size not in (None, info.st_size):
-            raise _refused(
-                InvalidVideoError, f"expected the {expected_size}-byte file probed, got a changed file", path
-            )
+            raise _refused(InvalidVideoError, f"expected {expected_size} bytes, got a changed file", path)
         if sniff:
             _refuse_non_video(file.read(_SNIFF_BYTES), path)
             file.seek(0)
-
-        def refuse_nested_open(url: str, flags: int, options: dict[str, str]) -> None:
-            raise _refused(
-                UnsupportedVideoError, f"expected a video, got a file that tried to open {url!r}", path
-            )
-
         options = {"format_whitelist": allowed_demuxers, "protocol_whitelist": "file"}
         try:
             container = av.open(
-                file, "r", container_options=options, metadata_errors="replace", io_open=refuse_nested_open
+                file, "r", container_options=options, metadata_errors="replace", io_open=refuse
             )
         except av.error.ArgumentError:  # FFmpeg recognised a format outside the whitelist
             what = f"expected a video container ({', '.join(ACCEPTED_FORMATS)}), got another format"
@@ -450,10 +423,9 @@ def _open_container(
             what = "expected a video container, got unreadable data (truncated, corrupt or not a video)"
             raise _refused(InvalidVideoError, what, path, ffmpeg_error=str(error)) from None
         with closing(container):
-            if not set(container.format.name.split(",")) & set(allowed_demuxers.split(",")):
-                raise _refused(
-                    UnsupportedVideoError, f"expected a video container, got {container.format.name}", path
-                )
+            demuxer = container.format.name
+            if not set(demuxer.split(",")) & set(allowed_demuxers.split(",")):
+                raise _refused(UnsupportedVideoError, f"expected a video container, got {demuxer}", path)
             yield container
 
 
@@ -465,17 +437,13 @@ def _describe_content(head: bytes) -> tuple[str, bool]:
     for magic, kind in _NOT_VIDEO_MAGIC:
         if head.startswith(magic):
             return kind, False
-    text = head.decode("utf-8", errors="ignore")
-    if (
-        not head
-        or len(text.encode("utf-8")) < len(head) - 3
-        or not all(c.isprintable() or c.isspace() for c in text)
-    ):
-        return ("an empty file" if not head else _BINARY), False
-    lowered = text.lstrip("\ufeff \t\r\n").lower()
-    if lowered.startswith(_LIST_STARTS) or any(
-        line.strip().startswith("file ") for line in lowered.splitlines()
-    ):
+    if not head:
+        return "an empty file", False
+    text = head.decode("utf-8", errors="ignore")  # a character cut at the end of head is dropped
+    if len(text.encode("utf-8")) < len(head) - 3 or not all(c.isprintable() or c.isspace() for c in text):
+        return _BINARY, False
+    lines = text.lstrip("\ufeff \t\r\n").lower().splitlines() or [""]
+    if lines[0].startswith(_LIST_STARTS) or any(line.strip().startswith("file ") for line in lines):
         return "a playlist, concat list or manifest", True
     return "a text file", False
 
@@ -483,9 +451,7 @@ def _describe_content(head: bytes) -> tuple[str, bool]:
 def _refuse_non_video(head: bytes, path: Path) -> None:
     kind, refers_elsewhere = _describe_content(head)
     if refers_elsewhere:
-        raise _refused(
-            UnsupportedVideoError, f"expected a video, got {kind} (it refers to other files)", path
-        )
+        raise _refused(UnsupportedVideoError, f"expected a video, got {kind} naming other files", path)
     if kind != _BINARY:
         raise _refused(InvalidVideoError, f"expected a video, got {kind}", path, found=kind)
 
@@ -503,9 +469,8 @@ def _check_frame_size(width_px: int, height_px: int, limits: VideoLimits, path: 
     if width_px <= 0 or height_px <= 0:
         what = f"expected a frame size of at least 1×1 px, got {width_px}×{height_px} (impossible header)"
         raise _refused(InvalidVideoError, what, path, width_px=width_px, height_px=height_px)
-    _check_cap(
-        "max_pixels_per_frame", width_px * height_px, limits, f"frame size {width_px}×{height_px}", "px", path
-    )
+    size = f"frame size {width_px}×{height_px}"
+    _check_cap("max_pixels_per_frame", width_px * height_px, limits, size, "px", path)
 
 
 def _checked_timing(
@@ -523,9 +488,7 @@ def _checked_timing(
     _check_cap("max_fps", fps, limits, "frame rate", "fps", path)
     if not (duration_s and math.isfinite(duration_s) and duration_s > 0):
         if frames is None:
-            raise _refused(
-                InvalidVideoError, "expected a duration or a frame count in the header, got neither", path
-            )
+            raise _refused(InvalidVideoError, "expected a duration or a frame count, got neither", path)
         duration_s = frames / fps
     _check_cap("max_duration_s", duration_s, limits, "duration", "s", path)
     frame_count = frames if frames is not None else round(duration_s * fps)
@@ -540,16 +503,16 @@ def _first_frame_and_pts(
 ) -> tuple[av.VideoFrame | None, list[int]]:
     """Demux up to :data:`_PROBE_PACKETS` packets, decoding until a frame comes out.
 
-    Returns that frame and the packet pts no later packet can precede: those below the last dts read
-    (a later packet's pts is at least its dts, which is at least that), or all at the end of the stream.
+    Returns that frame and the packet pts no later packet can precede: all of them at the end of the
+    stream, else those below the last dts read (a later packet's pts is at least its dts, at least that).
     """
     first: av.VideoFrame | None = None
     pts: list[int] = []
     last_dts: int | None = None
-    with suppress(av.FFmpegError):  # a truncated file: judge from what could be read
+    with suppress(av.FFmpegError):  # truncated: judge from what could be read
         for count, packet in enumerate(container.demux(stream), start=1):
             if not packet.size:
-                return first or next(iter(stream.decode(packet)), None), pts
+                return (first if first is not None else next(iter(stream.decode(packet)), None)), pts
             pts += [] if packet.pts is None else [packet.pts]
             last_dts = last_dts if packet.dts is None else packet.dts
             if first is None:
@@ -567,20 +530,17 @@ def _is_variable_frame_rate(stream: VideoStream, sampled_pts: list[int]) -> bool
     else:
         times = np.asarray(sampled_pts, dtype=np.int64)
     steps = np.diff(np.sort(times))
-    irregular = steps.size >= 2 and steps.max() - steps.min() > max(
-        1.0, _VFR_TOLERANCE * float(np.median(steps))
-    )
+    tolerance = max(1.0, _VFR_TOLERANCE * float(np.median(steps))) if steps.size >= 2 else math.inf
+    irregular = steps.size >= 2 and steps.max() - steps.min() > tolerance
     real, average = stream.base_rate, stream.average_rate
     return bool(irregular or (real and average and abs(float(real / average) - 1.0) > _VFR_TOLERANCE))
 
 
 def _rotation_cw_deg(frame: av.VideoFrame, stream: VideoStream, path: Path) -> int:
-    """Return the clockwise display rotation: the display matrix, else a legacy ``rotate`` tag."""
-    if any(data.type.name == "DISPLAYMATRIX" for data in frame.side_data):
-        try:
-            clockwise_deg = -float(frame.rotation)  # FFmpeg's angle is counter-clockwise
-        except (ValueError, OverflowError):  # a degenerate matrix has no angle
-            clockwise_deg = 0.0
+    """Return the clockwise display rotation: the display matrix's, else a legacy ``rotate`` tag's."""
+    if SideDataType.DISPLAYMATRIX in frame.side_data:
+        counter_clockwise_deg = frame.rotation  # FFmpeg's angle; a degenerate matrix reads as INT_MIN
+        clockwise_deg = -float(counter_clockwise_deg) if abs(counter_clockwise_deg) <= 360 else 0.0
     else:
         tag = next((value for key, value in stream.metadata.items() if key.lower() == "rotate"), "0")
         try:
@@ -589,7 +549,7 @@ def _rotation_cw_deg(frame: av.VideoFrame, stream: VideoStream, path: Path) -> i
             clockwise_deg = math.nan
     quarter_turns = round(clockwise_deg / 90) if math.isfinite(clockwise_deg) else 0
     if not abs(clockwise_deg - 90 * quarter_turns) <= _ROTATION_TOLERANCE_DEG:
-        what = f"expected a display rotation that is a multiple of 90°, got {clockwise_deg}° (not a multiple of 90)"
+        what = f"expected a display rotation in quarter turns, got {clockwise_deg}° (not a multiple of 90)"
         raise _refused(UnsupportedVideoError, what, path, rotation_deg=clockwise_deg)
     return (90 * quarter_turns) % 360
 
@@ -598,12 +558,9 @@ def _check_cap(name: str, value: float, limits: VideoLimits, what: str, unit: st
     limit = getattr(limits, name)
     if value > limit:
         env_var = f"SPACECOMPUTER_{name.upper()}"
-        message = (
-            f"{what} {value:g} {unit} is over the limit {name}={limit:g} {unit} (raise it with {env_var})"
-        )
-        raise _refused(
-            VideoTooLargeError, message, path, limit_name=name, limit=limit, value=value, env_var=env_var
-        )
+        message = f"{what} {value:g} {unit} is over the limit {name}={limit:g} (raise it with {env_var})"
+        details = {"limit_name": name, "limit": limit, "value": value, "env_var": env_var}
+        raise _refused(VideoTooLargeError, message, path, **details)
 
 
 def _refused(kind: type[_E], message: str, path: Path, **details: object) -> _E:
