@@ -1,10 +1,13 @@
-"""Shared test fixtures: paths to the bundled data."""
+"""Shared test fixtures: paths to the bundled data, small good and hostile videos (see ``tests/videos.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from spacecomputer.errors import UnsupportedVideoError
+from tests.videos import HOSTILE_BUILDERS, HostileVideo, write_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -21,3 +24,21 @@ def sample_video() -> Path:
 @pytest.fixture(scope="session")
 def sample_calibration() -> Path:
     return SAMPLE_CALIBRATION
+
+
+@pytest.fixture(params=[*sorted(HOSTILE_BUILDERS), "url"])
+def hostile_video(request: pytest.FixtureRequest, tmp_path: Path) -> HostileVideo:
+    """Build one hostile input in ``tmp_path`` (one test per case)."""
+    name: str = request.param
+    if name == "url":
+        return HostileVideo(name, "https://example.com/clip.mp4", UnsupportedVideoError)
+    file_name, build, error = HOSTILE_BUILDERS[name]
+    path = tmp_path / file_name
+    build(path)
+    return HostileVideo(name, str(path), error)
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    """A default test clip: H.264 in MP4, 32x16 px, 12 frames at 30 fps."""
+    return write_clip(tmp_path / "clip.mp4")

@@ -9,9 +9,7 @@ from spacecomputer.errors import OutputError
 
 def test_default_run_directory_is_named_after_video_and_time() -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert default_run_directory(Path("runs"), Path("a b/clip é.mp4"), now=when) == Path(
-        "runs/clip é-20260102-030405"
-    )
+    assert default_run_directory(Path("runs"), Path("a b/clip é.mp4"), now=when) == Path("runs/clip é-20260102-030405")
 
 
 def test_success_moves_the_staged_directory_into_place(tmp_path: Path) -> None:
@@ -26,9 +24,14 @@ def test_success_moves_the_staged_directory_into_place(tmp_path: Path) -> None:
 
 def test_failure_leaves_nothing(tmp_path: Path) -> None:
     final = tmp_path / "run"
-    with pytest.raises(RuntimeError, match="boom"), staged_directory(final) as staging:
-        (staging / "half.txt").write_text("x")
-        raise RuntimeError("boom")
+
+    def write_half_then_fail() -> None:
+        with staged_directory(final) as staging:
+            (staging / "half.txt").write_text("x")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_half_then_fail()
     assert list(tmp_path.iterdir()) == []
 
 

@@ -40,6 +40,7 @@ def plan_chunks(duration_s: float, *, n_chunks: int, warmup_s: float) -> list[Ch
     --------
     >>> [(c.decode_from_s, c.keep_from_s) for c in plan_chunks(10.0, n_chunks=2, warmup_s=1.0)]
     [(0.0, 0.0), (4.0, 5.0)]
+
     """
     n = max(1, n_chunks)
     bounds = [duration_s * i / n for i in range(n)] + [math.inf]

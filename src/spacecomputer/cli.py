@@ -92,16 +92,20 @@ def _summary_table(result: AnalysisResult) -> Table:
     )
     score = analysis.quality.get("score", 0.0)
     colour = "green" if result.quality.passed else "yellow"
-    table.add_row("quality", f"[{colour}]{score:.2f}[/{colour}]" + ("" if result.quality.passed else " (below threshold)"))
+    table.add_row(
+        "quality",
+        f"[{colour}]{score:.2f}[/{colour}]" + ("" if result.quality.passed else " (below threshold)"),
+    )
     for warning in analysis.warnings:
         table.add_row("warning", f"[yellow]{warning}[/yellow]")
     table.add_row(
         "3D",
         f"{analysis.pose.coordinate_frame} frame, {analysis.pose.units}; scale ×{analysis.trajectory.scale_factor:.3f}",
     )
+    low_pass = analysis.processing.filter
     table.add_row(
         "smoothing",
-        f"Butterworth zero-phase, {analysis.processing.filter.cutoff_hz:.2f} Hz ({analysis.processing.filter.cutoff_method})",
+        f"Butterworth zero-phase, {low_pass.cutoff_hz:.2f} Hz ({low_pass.cutoff_method})",
     )
     table.add_row(
         "throughput",
@@ -116,12 +120,12 @@ def _summary_table(result: AnalysisResult) -> Table:
 @app.command()
 def analyze(
     video: Annotated[Path, typer.Argument(help="Video file (MP4, MOV, MKV, WebM, AVI).")],
-    height: Annotated[float | None, typer.Option("--height", help="Athlete height, metres (sets the 3D scale).")] = None,
+    height: Annotated[
+        float | None, typer.Option("--height", help="Athlete height, metres (sets the 3D scale).")
+    ] = None,
     mass: Annotated[float | None, typer.Option("--mass", help="Athlete body mass, kilograms.")] = None,
     sport: Annotated[str | None, typer.Option("--sport", help="Movement, e.g. sprint, jump, boxing.")] = None,
-    calib: Annotated[
-        Path | None, typer.Option("--calib", help="Camera calibration, Pose2Sim/Sports2D TOML.")
-    ] = None,
+    calib: Annotated[Path | None, typer.Option("--calib", help="Camera calibration, Pose2Sim/Sports2D TOML.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<video>-<time>).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print analysis.json to stdout, no bar.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse videos below the quality threshold.")] = False,

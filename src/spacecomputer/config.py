@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     runs_dir: Path = Field(default=Path("runs"), description="Where `analyze` writes runs by default.")
     limits: VideoLimits = Field(default_factory=VideoLimits)
     min_quality_score: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Below this overall quality score the CLI warns (refuses with --strict)."
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Below this overall quality score the CLI warns (refuses with --strict).",
     )
     max_gap_s: float = Field(
         default=0.2, ge=0.0, description="Longest run of missing frames filled by interpolation, seconds."

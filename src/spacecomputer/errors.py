@@ -57,6 +57,7 @@ class SpaceComputerError(Exception):
         One line, for a person: what went wrong and, where it helps, what to do.
     details
         Machine-readable facts behind the message (limits, values that arrived, paths).
+
     """
 
     code: ClassVar[str] = "error"

@@ -43,7 +43,8 @@ from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
 from spacecomputer.vision._quality import QualityAccumulator, QualityReport
 from spacecomputer.vision._rigid import enforce_segment_lengths
-from spacecomputer.vision._tracking import AthleteTracker, correct_left_right_swaps
+from spacecomputer.vision._swaps import correct_left_right_swaps
+from spacecomputer.vision._tracking import AthleteTracker
 from spacecomputer.vision._trajectory import recover_global_trajectory
 from spacecomputer.vision._video import VideoInfo, iter_frames, probe_video
 
@@ -138,7 +139,7 @@ _worker_queue: Any = None
 
 
 def _init_worker(queue: Any) -> None:
-    global _worker_queue  # noqa: PLW0603 - per-process progress channel set once by the pool initialiser
+    global _worker_queue
     _worker_queue = queue
 
 
@@ -166,7 +167,7 @@ def estimate_poses(
         if progress is not None:
             progress("estimate", done, total)
 
-    n_chunks = workers if info.duration_s > 4 * CHUNK_WARMUP_S * workers else 1
+    n_chunks = workers if info.duration_s >= 2 * CHUNK_WARMUP_S * workers else 1
     plans = plan_chunks(info.duration_s, n_chunks=n_chunks, warmup_s=CHUNK_WARMUP_S)
     if n_chunks == 1:
         frames, quality = _estimate_range(info, plans[0], sport=sport, progress=tick)
@@ -180,7 +181,7 @@ def estimate_poses(
         while not all(f.done() for f in futures):
             try:
                 tick(queue.get(timeout=0.2))
-            except Exception:  # noqa: BLE001 - queue.Empty: nothing reported in this interval
+            except Exception:
                 continue
         results = [f.result() for f in futures]
     quality = results[0][1]
@@ -267,6 +268,7 @@ def analyze_video(
         ``options.strict`` and the quality score is below the threshold.
     OutputError
         ``out_dir`` exists with content or cannot be written.
+
     """
     options = options or AnalyzeOptions()
     settings = get_settings()

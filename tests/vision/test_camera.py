@@ -54,9 +54,7 @@ def test_load_calibration_reads_the_example_file() -> None:
     assert camera.image_size_px == (1768, 994)
     assert camera.rotation is not None
     assert camera.rotation.shape == (3, 3)
-    expected_rotation, _ = cv2.Rodrigues(
-        np.array([1.2082126924727719, 1.2098328575850605, -1.2082126924727719])
-    )
+    expected_rotation, _ = cv2.Rodrigues(np.array([1.2082126924727719, 1.2098328575850605, -1.2082126924727719]))
     np.testing.assert_allclose(camera.rotation, expected_rotation)
     np.testing.assert_allclose(camera.translation_m, [-3.510103521992233, 1.7079310029359385, 10.0])
     assert camera.is_calibrated
@@ -198,9 +196,7 @@ def test_project_matches_the_pinhole_formula_without_distortion() -> None:
 
 
 def test_project_gives_nan_for_missing_points_and_points_behind_the_camera() -> None:
-    pixels = _camera().project(
-        np.array([[np.nan, 0.0, 5.0], [0.1, 0.1, -3.0], [0.1, 0.1, 0.0], [0.1, 0.1, 3.0]])
-    )
+    pixels = _camera().project(np.array([[np.nan, 0.0, 5.0], [0.1, 0.1, -3.0], [0.1, 0.1, 0.0], [0.1, 0.1, 3.0]]))
 
     assert np.isnan(pixels[:3]).all()
     assert np.isfinite(pixels[3]).all()
@@ -212,9 +208,7 @@ coefficient = st.floats(-0.15, 0.15)
 
 @settings(max_examples=50, deadline=None)
 @given(
-    normalised=arrays(
-        np.float64, st.tuples(st.integers(1, 20), st.just(2)), elements=finite_xy | st.just(np.nan)
-    ),
+    normalised=arrays(np.float64, st.tuples(st.integers(1, 20), st.just(2)), elements=finite_xy | st.just(np.nan)),
     depth_m=st.floats(0.5, 50.0),
     k1=coefficient,
     k2=coefficient,

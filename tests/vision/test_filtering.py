@@ -104,12 +104,8 @@ def test_runs_are_filtered_independently_across_gaps() -> None:
 
     filtered = butterworth_lowpass(signal, fs_hz=FS_HZ, cutoff_hz=6.0)
 
-    np.testing.assert_array_equal(
-        filtered[:400], butterworth_lowpass(signal[:400], fs_hz=FS_HZ, cutoff_hz=6.0)
-    )
-    np.testing.assert_array_equal(
-        filtered[403:], butterworth_lowpass(signal[403:], fs_hz=FS_HZ, cutoff_hz=6.0)
-    )
+    np.testing.assert_array_equal(filtered[:400], butterworth_lowpass(signal[:400], fs_hz=FS_HZ, cutoff_hz=6.0))
+    np.testing.assert_array_equal(filtered[403:], butterworth_lowpass(signal[403:], fs_hz=FS_HZ, cutoff_hz=6.0))
     assert np.isnan(filtered[400:403]).all()
 
 
@@ -157,9 +153,7 @@ def test_rejects_bad_parameters(kwargs: dict[str, float], message: str) -> None:
     assert caught.value.details
 
 
-@pytest.mark.parametrize(
-    ("signal", "message"), [(np.float64(1.0), "time axis"), (np.array([0.0, np.inf]), "infinite")]
-)
+@pytest.mark.parametrize(("signal", "message"), [(np.float64(1.0), "time axis"), (np.array([0.0, np.inf]), "infinite")])
 def test_rejects_bad_signal(signal: NDArray[np.float64], message: str) -> None:
     with pytest.raises(InvalidPoseDataError, match=message):
         butterworth_lowpass(signal, fs_hz=30.0, cutoff_hz=6.0)
@@ -247,9 +241,7 @@ def test_residual_analysis_pools_all_valid_samples_of_long_runs() -> None:
     positions[500:990, 1, 2] = np.nan  # leaves a 10-sample run that is too short to count
     candidates_hz = np.array([2.0, 4.0, 20.0, 30.0])
 
-    analysis = residual_analysis_cutoff(
-        positions, fs_hz=FS_HZ, candidates_hz=candidates_hz, noise_band_hz=(20.0, 30.0)
-    )
+    analysis = residual_analysis_cutoff(positions, fs_hz=FS_HZ, candidates_hz=candidates_hz, noise_band_hz=(20.0, 30.0))
 
     counted = np.isfinite(positions)
     counted[990:, 1, 2] = False

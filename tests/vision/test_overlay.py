@@ -207,9 +207,7 @@ def test_draw_pose_validates_shapes() -> None:
     ),
     confidence=hnp.arrays(np.float64, (33,), elements=st.one_of(st.just(np.nan), st.floats(0.0, 1.0))),
 )
-def test_draw_pose_survives_any_landmarks(
-    landmarks: NDArray[np.float64], confidence: NDArray[np.float64]
-) -> None:
+def test_draw_pose_survives_any_landmarks(landmarks: NDArray[np.float64], confidence: NDArray[np.float64]) -> None:
     image = _grey(64, 96)
     drawn = draw_pose(image, landmarks, confidence)
     assert drawn.shape == image.shape

@@ -34,14 +34,11 @@ def _texture(seed: int = 0, shape: tuple[int, int] = (800, 1000)) -> NDArray[np.
     return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
 
 
-def _crops(
-    offsets: Sequence[tuple[int, int]], texture: NDArray[np.uint8] | None = None
-) -> list[NDArray[np.uint8]]:
+def _crops(offsets: Sequence[tuple[int, int]], texture: NDArray[np.uint8] | None = None) -> list[NDArray[np.uint8]]:
     """Frames of a camera looking at ``texture``, shifted by (dx, dy) px per frame (from a 100 px margin)."""
     source = _texture() if texture is None else texture
     return [
-        np.ascontiguousarray(source[100 + dy : 100 + dy + HEIGHT, 100 + dx : 100 + dx + WIDTH])
-        for dx, dy in offsets
+        np.ascontiguousarray(source[100 + dy : 100 + dy + HEIGHT, 100 + dx : 100 + dx + WIDTH]) for dx, dy in offsets
     ]
 
 
@@ -218,9 +215,7 @@ def test_blurred_frame_is_less_sharp_and_single_frame_is_reported(sample_frame: 
     original = _report([sample_frame])
     slightly = _report([np.asarray(cv2.GaussianBlur(sample_frame, (0, 0), 2.0), dtype=np.uint8)])
     heavily = _report([np.asarray(cv2.GaussianBlur(sample_frame, (0, 0), 12.0), dtype=np.uint8)])
-    assert (
-        original.sharpness_laplacian_var > slightly.sharpness_laplacian_var > heavily.sharpness_laplacian_var
-    )
+    assert original.sharpness_laplacian_var > slightly.sharpness_laplacian_var > heavily.sharpness_laplacian_var
     assert heavily.sub_scores["sharpness"] < 1.0
     assert original.sub_scores["sharpness"] == 1.0
     assert any(reason.startswith("sharpness_laplacian_var") for reason in heavily.reasons)

@@ -105,9 +105,7 @@ def sequences(
 def observe(camera: CameraModel, points_cam_m: NDArray[np.float64]) -> NDArray[np.float64]:
     """Project camera-frame points to ``image``-frame pixels (corner origin), z column 0."""
     pixels = camera.project(points_cam_m.reshape(-1, 3)) + IMAGE_TO_OPENCV_OFFSET_PX
-    return np.concatenate(
-        [pixels.reshape(*points_cam_m.shape[:-1], 2), np.zeros((*points_cam_m.shape[:-1], 1))], -1
-    )
+    return np.concatenate([pixels.reshape(*points_cam_m.shape[:-1], 2), np.zeros((*points_cam_m.shape[:-1], 1))], -1)
 
 
 def test_round_trip_recovers_path_scale_and_world_positions() -> None:
@@ -235,9 +233,7 @@ def test_translation_is_exact_for_any_placement_and_any_missing_landmarks(
     confidence = np.ones((2, 33))
     confidence[1, hidden] = 0.0
 
-    result = recover_global_trajectory(
-        *sequences(image_px, bodies, confidence), camera=camera, subject_height_m=None
-    )
+    result = recover_global_trajectory(*sequences(image_px, bodies, confidence), camera=camera, subject_height_m=None)
 
     if (~hidden).sum() < 6:
         assert np.isnan(result.pelvis_camera_m[1]).all()
@@ -312,9 +308,7 @@ def demo_trajectory() -> GlobalTrajectory:
         "frame_indices": np.arange(len(frames)),
         "fps": 30.0,
     }
-    image = PoseSequence.from_pose_frames(
-        frames, frame=CoordinateFrame.IMAGE, image_size_px=(1768, 994), **common
-    )
+    image = PoseSequence.from_pose_frames(frames, frame=CoordinateFrame.IMAGE, image_size_px=(1768, 994), **common)
     world = PoseSequence.from_pose_frames(frames, frame=CoordinateFrame.HIP_CENTRED, **common)
     camera = load_calibration(DATA / "sports2d-demo.calib.toml")
     return recover_global_trajectory(image, world, camera=camera, subject_height_m=1.65)

@@ -22,15 +22,9 @@ from spacecomputer.errors import (
     UnsupportedVideoError,
     VideoTooLargeError,
 )
-from spacecomputer.vision._video import (
-    VideoFrame,
-    _describe_content,
-    _open_container,
-    _PacketRanks,
-    iter_frames,
-    probe_video,
-)
-from tests.vision.conftest import HostileVideo, clip_frame, garble_mdat, write_clip
+from spacecomputer.vision._video import VideoFrame, _PacketRanks, iter_frames, probe_video
+from spacecomputer.vision._video_open import _describe_content, _open_container
+from tests.videos import HostileVideo, clip_frame, garble_mdat, write_clip
 
 # Fixed keyframe spacing and B-frames, so seeks land mid-GOP and packets arrive out of pts order.
 GOP_PARAMS = "keyint=4:min-keyint=4:scenecut=0:bframes=2:b-adapt=0"

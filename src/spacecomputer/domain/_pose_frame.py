@@ -26,6 +26,7 @@ class PoseFrame:
         (J, 3) hip-centred positions in metres (MediaPipe world landmarks).
     visibility
         (J,) probability in [0, 1] that each landmark is visible (not occluded, inside the image).
+
     """
 
     image_px: NDArray[np.float64]

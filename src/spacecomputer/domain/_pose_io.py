@@ -24,7 +24,15 @@ from spacecomputer.domain._pose_sequence import PoseSequence
 from spacecomputer.domain._skeleton import BLAZEPOSE_33, Skeleton
 from spacecomputer.errors import InvalidPoseDataError
 
-__all__ = ["read_elite_json", "read_json", "read_parquet", "write_csv", "write_elite_json", "write_json", "write_parquet"]
+__all__ = [
+    "read_elite_json",
+    "read_json",
+    "read_parquet",
+    "write_csv",
+    "write_elite_json",
+    "write_json",
+    "write_parquet",
+]
 
 JSON_SCHEMA = "spacecomputer.pose_sequence/1"
 _PARQUET_KEY = b"spacecomputer"
@@ -106,7 +114,11 @@ def write_elite_json(sequence: PoseSequence) -> dict[str, Any]:
             ]
             poses.append({"landmarks": landmarks, "confidence": float(np.mean(sequence.confidence[i]))})
         pose_data.append(
-            {"frame": int(sequence.frame_indices[i]) + 1, "timestamp": float(sequence.timestamps_s[i]), "poses": poses}
+            {
+                "frame": int(sequence.frame_indices[i]) + 1,
+                "timestamp": float(sequence.timestamps_s[i]),
+                "poses": poses,
+            }
         )
     valid = int(present.sum())
     return {

@@ -74,6 +74,7 @@ class PoseSequence:
     ...                    timestamps_s=np.array([0.0, 0.04]), fps=25.0, frame=CoordinateFrame.CAMERA)
     >>> seq.n_frames, seq.units, seq.joint("left_knee").shape
     (2, 'm', (2, 3))
+
     """
 
     positions: NDArray[np.float64]

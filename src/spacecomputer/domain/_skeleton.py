@@ -25,6 +25,7 @@ class Skeleton:
         One name per joint, in array order.
     bones
         Pairs of joint indices drawn and measured as rigid segments.
+
     """
 
     name: str

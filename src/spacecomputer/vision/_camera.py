@@ -67,14 +67,10 @@ def _as_float_array(value: Any, name: str, shapes: tuple[tuple[int, ...], ...]) 
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _fail(
-            f"{name} must be numeric with shape {' or '.join(map(str, shapes))}; got {value!r}"
-        ) from None
+        raise _fail(f"{name} must be numeric with shape {' or '.join(map(str, shapes))}; got {value!r}") from None
     if array.shape not in shapes:
         expected = " or ".join(map(str, shapes))
-        raise _fail(
-            f"{name} must have shape {expected}; got {array.shape}", field=name, shape=list(array.shape)
-        )
+        raise _fail(f"{name} must have shape {expected}; got {array.shape}", field=name, shape=list(array.shape))
     if not np.all(np.isfinite(array)):
         raise _fail(f"{name} must be finite; got {array.tolist()}", field=name)
     return array
@@ -179,9 +175,7 @@ class CameraModel:
         if not 1.0 <= horizontal_fov_deg <= 179.0:
             raise _fail(f"horizontal_fov_deg must lie in [1, 179] degrees; got {horizontal_fov_deg}")
         focal_px = (width_px / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
-        k = np.array(
-            [[focal_px, 0.0, (width_px - 1) / 2.0], [0.0, focal_px, (height_px - 1) / 2.0], [0, 0, 1.0]]
-        )
+        k = np.array([[focal_px, 0.0, (width_px - 1) / 2.0], [0.0, focal_px, (height_px - 1) / 2.0], [0, 0, 1.0]])
         return cls(
             intrinsic_matrix=k,
             distortion=np.zeros(5),
@@ -330,13 +324,9 @@ def load_calibration(
         raise _fail(f"cannot read calibration file {path}: {error}", path=str(path)) from None
     except tomllib.TOMLDecodeError as error:
         raise _fail(f"calibration file {path} is not valid TOML: {error}", path=str(path)) from None
-    cameras = {
-        name: table for name, table in document.items() if name != "metadata" and isinstance(table, dict)
-    }
+    cameras = {name: table for name, table in document.items() if name != "metadata" and isinstance(table, dict)}
     if not cameras:
-        raise _fail(
-            f"calibration file {path} has no camera table (only [metadata] or nothing)", path=str(path)
-        )
+        raise _fail(f"calibration file {path} has no camera table (only [metadata] or nothing)", path=str(path))
     if camera_name is None:
         camera_name = next(iter(cameras))
     elif camera_name not in cameras:
@@ -356,9 +346,7 @@ def load_calibration(
 
 
 def _camera_from_table(table: dict[str, Any], *, world_up: tuple[float, float, float]) -> CameraModel:
-    missing = [
-        key for key in ("size", "matrix", "distortions", "rotation", "translation") if key not in table
-    ]
+    missing = [key for key in ("size", "matrix", "distortions", "rotation", "translation") if key not in table]
     if missing:
         raise _fail(f"missing keys {missing}; expected size, matrix, distortions, rotation, translation")
     fisheye = table.get("fisheye", False)

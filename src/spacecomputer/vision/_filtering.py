@@ -196,8 +196,7 @@ def residual_analysis_cutoff(
     spans = _spans(np.isfinite(columns), min_run_samples=_MIN_ANALYSIS_RUN_SAMPLES)
     if not spans:
         raise InsufficientDataError(
-            f"residual analysis needs a NaN-free run of at least {_MIN_ANALYSIS_RUN_SAMPLES} samples; "
-            "none was found",
+            f"residual analysis needs a NaN-free run of at least {_MIN_ANALYSIS_RUN_SAMPLES} samples; none was found",
             details={"min_run_samples": _MIN_ANALYSIS_RUN_SAMPLES, "shape": list(values.shape)},
         )
     counted = np.zeros(columns.shape, dtype=np.bool_)
@@ -261,8 +260,7 @@ def _validated_candidates(
     candidates = np.asarray(candidates_hz, dtype=np.float64)
     if candidates.ndim != 1 or candidates.size == 0 or not (np.diff(candidates) > 0).all():
         raise InvalidInputError(
-            f"candidates_hz must be a non-empty, strictly increasing 1-D array of Hz; got shape "
-            f"{candidates.shape}",
+            f"candidates_hz must be a non-empty, strictly increasing 1-D array of Hz; got shape {candidates.shape}",
             details={"shape": list(candidates.shape)},
         )
     for cutoff_hz in (candidates[0], candidates[-1]):

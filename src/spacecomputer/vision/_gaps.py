@@ -89,9 +89,7 @@ def contiguous_runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(start), int(stop)) for start, stop in zip(starts, stops, strict=True)]
 
 
-def fill_gaps(
-    positions: NDArray[np.float64], timestamps_s: NDArray[np.float64], *, max_gap_s: float
-) -> GapFillResult:
+def fill_gaps(positions: NDArray[np.float64], timestamps_s: NDArray[np.float64], *, max_gap_s: float) -> GapFillResult:
     """Interpolate short interior gaps of each joint with a shape-preserving cubic (PCHIP).
 
     For every joint, the frames where it is missing are grouped into runs (gaps). The duration of a gap

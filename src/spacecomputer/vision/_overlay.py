@@ -157,9 +157,7 @@ def _stamp(canvas: NDArray[np.uint8], text: str) -> None:
     pad = max(2, round(6 * scale))
     cv2.rectangle(canvas, (0, 0), (text_w + 2 * pad, text_h + baseline + 2 * pad), (0, 0, 0), cv2.FILLED)
     origin = (pad, pad + text_h)
-    cv2.putText(
-        canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA
-    )
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
 class OverlayWriter:
@@ -207,8 +205,7 @@ class OverlayWriter:
     ) -> None:
         if width_px < 1 or height_px < 1 or (max_width_px is not None and max_width_px < 2):
             raise InvalidInputError(
-                f"width_px, height_px must be ≥ 1 and max_width_px ≥ 2; got {width_px}, {height_px}, "
-                f"{max_width_px}",
+                f"width_px, height_px must be ≥ 1 and max_width_px ≥ 2; got {width_px}, {height_px}, {max_width_px}",
                 details={"width_px": width_px, "height_px": height_px, "max_width_px": max_width_px},
             )
         if not (math.isfinite(fps) and fps > 0) or not 0 <= crf <= 51:
@@ -226,9 +223,7 @@ class OverlayWriter:
         self.output_size_px = (scaled_w + scaled_w % 2, scaled_h + scaled_h % 2)
         try:
             self.path.open("wb").close()  # FFmpeg opens the file lazily: fail here, not at the first frame
-            self._container = av.open(
-                str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
-            )
+            self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
         except (OSError, av.FFmpegError) as error:
             raise OutputError(
                 f"cannot create overlay video {self.path}: {error}", details={"path": str(path)}
@@ -270,9 +265,7 @@ class OverlayWriter:
 
         """
         if self._closed:
-            raise OutputError(
-                f"overlay video {self.path} is already closed", details={"path": str(self.path)}
-            )
+            raise OutputError(f"overlay video {self.path} is already closed", details={"path": str(self.path)})
         _check_image(image_rgb, shape=self._shape)
         pts = round(timestamp_s / _TIME_BASE) if math.isfinite(timestamp_s) else -1
         if pts < 0 or (self._last_pts is not None and pts <= self._last_pts):
@@ -283,18 +276,14 @@ class OverlayWriter:
             )
         image, points = image_rgb, landmarks_px
         if self._scaled_size_px != (self._shape[1], self._shape[0]):
-            image = np.asarray(
-                cv2.resize(image, self._scaled_size_px, interpolation=cv2.INTER_AREA), np.uint8
-            )
+            image = np.asarray(cv2.resize(image, self._scaled_size_px, interpolation=cv2.INTER_AREA), np.uint8)
             if points is not None:
                 points = _landmarks_xy(points, self._skeleton.n_joints) * self._scale_xy
         canvas = draw_pose(image, points, confidence, skeleton=self._skeleton)
         _stamp(canvas, f"t {timestamp_s:.2f} s  frame {frame_index}")
         pad_x, pad_y = self.output_size_px[0] - canvas.shape[1], self.output_size_px[1] - canvas.shape[0]
         if pad_x or pad_y:
-            canvas = np.asarray(
-                cv2.copyMakeBorder(canvas, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE), np.uint8
-            )
+            canvas = np.asarray(cv2.copyMakeBorder(canvas, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE), np.uint8)
         frame = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(
             format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG
         )

@@ -41,6 +41,7 @@ class BlazePoseEstimator:
         Detect on every image instead of tracking across frames.
     min_detection_confidence, min_tracking_confidence
         MediaPipe's thresholds, in [0, 1].
+
     """
 
     model_name = "mediapipe_blazepose_full"

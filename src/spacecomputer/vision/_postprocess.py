@@ -65,13 +65,11 @@ def fill_sequence_gaps(sequence: PoseSequence, *, max_gap_s: float) -> GapFillin
     for gap in result.long_gaps:
         flags[gap.first_frame : gap.last_frame + 1, gap.joint_index] |= np.uint8(PoseFlag.LONG_GAP)
     filled = sequence.replace(positions=result.positions, confidence=confidence, flags=flags)
-    return GapFilling(
-        sequence=filled, frames_filled=int(result.filled.any(axis=1).sum()), long_gaps=result.long_gaps
-    )
+    return GapFilling(sequence=filled, frames_filled=int(result.filled.any(axis=1).sum()), long_gaps=result.long_gaps)
 
 
 def sampling_rate_hz(sequence: PoseSequence) -> float:
-    """Sampling rate for filtering: the inverse of the median frame interval (the nominal fps if < 2 frames).
+    """Return the sampling rate for filtering: 1 / median frame interval (the nominal fps below 2 frames).
 
     For a variable-frame-rate video this treats samples as evenly spaced at the median interval, which
     is the usual approximation when intervals vary by a few per cent.
@@ -94,9 +92,7 @@ def smooth_sequence(
     method: Literal["fixed", "residual_analysis"] = "fixed"
     if cutoff_hz == "auto":
         try:
-            chosen = residual_analysis_cutoff(
-                np.array(sequence.positions), fs_hz=fs_hz, order=order
-            ).cutoff_hz
+            chosen = residual_analysis_cutoff(np.array(sequence.positions), fs_hz=fs_hz, order=order).cutoff_hz
             method = "residual_analysis"
         except InsufficientDataError as exc:
             chosen = min(6.0, NYQUIST_MARGIN * fs_hz)

@@ -17,15 +17,10 @@ Metrics (every threshold is our own heuristic, tuned on the sample video and syn
   that of the whole frame, median over the sampled frames whose box is at least 16 analysis px wide
   and tall. Well below 1 means the athlete is blurrier than the scene (motion blur, or focus on the
   background). Confounded by texture: a plain kit on a busy background also reads low.
-- **camera motion**: the background's displacement between successive sampled frames (corners
-  outside the athlete's boxes, enlarged by 10 %, tracked with pyramidal Lucas-Kanade and fitted with a
-  RANSAC similarity transform; the image centre's displacement scaled to full-resolution px) as
-  velocities v_i, px/s. ``static`` when the median speed is under 1 % of the frame width per second;
-  otherwise ``panning`` when successive motions agree in direction (coherence Σ v_i·v_i+1 /
-  Σ |v_i||v_i+1| ≥ 0.5: a consistent drift) and ``shaking`` when they do not (jitter with no
-  consistent drift). ``unknown`` when no interval could be measured, or the camera moves and no two
-  successive intervals could both be measured (too few background corners: a black or featureless
-  frame). Shake faster than the sampling rate aliases, but still reads as incoherent motion.
+- **camera motion**: the background's displacement between successive sampled frames, measured
+  outside the athlete's boxes enlarged by 10 % and scaled to full-resolution px, as velocities, px/s;
+  classified ``static``, ``panning``, ``shaking`` or ``unknown`` as
+  :mod:`spacecomputer.vision._camera_motion` defines.
 - **athlete visibility** (every frame): share of frames with a detection, mean landmark visibility
   over those frames, median body height (the pose box's height), px.
 - **frame rate**: the nominal fps against :data:`MIN_FPS_BY_SPORT`.
@@ -41,11 +36,9 @@ athlete nothing else matters.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -55,6 +48,13 @@ from numpy.typing import NDArray
 
 from spacecomputer.domain._pose_frame import PoseFrame
 from spacecomputer.errors import InsufficientDataError, InvalidInputError
+from spacecomputer.vision._camera_motion import (
+    _PANNING_COHERENCE,
+    _STATIC_SPEED_WIDTHS_PER_S,
+    CameraMotion,
+    _background_shift_px,
+    _classify_camera_motion,
+)
 
 __all__ = ["MIN_FPS_BY_SPORT", "SCORE_WEIGHTS", "CameraMotion", "QualityAccumulator", "QualityReport"]
 
@@ -110,20 +110,8 @@ _RULES: tuple[tuple[str, str, _Ramp, str], ...] = (
 _ATHLETE_RULES = frozenset({"detection", "landmark_visibility", "resolution"})
 _CAMERA_SCORES = {"static": 1.0, "panning": 0.6, "shaking": 0.2}
 _DARK_LEVEL, _BRIGHT_LEVEL = 8, 247
-_STATIC_SPEED_WIDTHS_PER_S = 0.01
-_PANNING_COHERENCE = 0.5
 _MIN_BOX_PX = 16
 _BOX_MARGIN = 0.10
-_MIN_INLIERS = 8
-
-
-class CameraMotion(StrEnum):
-    """How the camera moved, from the background's motion between sampled frames."""
-
-    STATIC = "static"
-    PANNING = "panning"
-    SHAKING = "shaking"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -223,9 +211,7 @@ class QualityAccumulator:
         sizes = {"width_px": width_px, "height_px": height_px, "sample_every": sample_every}
         for name, value in (sizes | {"analysis_width_px": analysis_width_px}).items():
             if value < 1:
-                raise InvalidInputError(
-                    f"{name} must be a positive integer; got {value}", details={name: value}
-                )
+                raise InvalidInputError(f"{name} must be a positive integer; got {value}", details={name: value})
         if not (math.isfinite(fps) and fps > 0):
             raise InvalidInputError(f"fps must be finite and positive; got {fps}", details={"fps": fps})
         self._width_px, self._height_px, self._fps = width_px, height_px, float(fps)
@@ -282,9 +268,7 @@ class QualityAccumulator:
         self._velocities_px_per_s += later._velocities_px_per_s
         self._previous_grey, self._previous_box = later._previous_grey, later._previous_box
 
-    def _add_sample(
-        self, image_rgb: NDArray[np.uint8], box: tuple[float, float, float, float] | None
-    ) -> None:
+    def _add_sample(self, image_rgb: NDArray[np.uint8], box: tuple[float, float, float, float] | None) -> None:
         grey = _analysis_grey(image_rgb, self._analysis_width_px)
         frame_var = float(cv2.Laplacian(grey, cv2.CV_64F).var())
         dark = np.count_nonzero(grey <= _DARK_LEVEL) / grey.size
@@ -326,9 +310,7 @@ class QualityAccumulator:
         Raises :class:`~spacecomputer.errors.InsufficientDataError` when no frame was added.
         """
         if not 0.0 <= min_score <= 1.0:
-            raise InvalidInputError(
-                f"min_score must lie in [0, 1]; got {min_score}", details={"min_score": min_score}
-            )
+            raise InvalidInputError(f"min_score must lie in [0, 1]; got {min_score}", details={"min_score": min_score})
         if self._n_frames == 0:
             raise InsufficientDataError("no frames were added to the quality report; expected at least one")
         stats = np.array(self._image_stats)
@@ -362,13 +344,9 @@ class QualityAccumulator:
                 f"{_PANNING_COHERENCE}: a static-camera calibration does not hold"
             )
         if athlete_ratio is None and detected:
-            warnings.append(
-                f"athlete sharpness not measured: no sampled athlete box of {_MIN_BOX_PX} px or more"
-            )
+            warnings.append(f"athlete sharpness not measured: no sampled athlete box of {_MIN_BOX_PX} px or more")
         if sport != self._sport:
-            warnings.append(
-                f"sport {self._sport!r} has no frame-rate rule; used 'general' ({min_fps_hz} fps)"
-            )
+            warnings.append(f"sport {self._sport!r} has no frame-rate rule; used 'general' ({min_fps_hz} fps)")
         if len(stats) == 1:
             warnings.append("only one frame was sampled: the image metrics rest on a single frame")
         measured = [key for key in SCORE_WEIGHTS if key in sub_scores]
@@ -436,59 +414,5 @@ def _analysis_grey(image_rgb: NDArray[np.uint8], width_px: int) -> NDArray[np.ui
         grey = np.asarray(half, dtype=np.uint8)
     if grey.shape[1] != width_px:
         height_px = max(1, round(grey.shape[0] * width_px / grey.shape[1]))
-        grey = np.asarray(
-            cv2.resize(grey, (width_px, height_px), interpolation=cv2.INTER_AREA), dtype=np.uint8
-        )
+        grey = np.asarray(cv2.resize(grey, (width_px, height_px), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     return grey
-
-
-def _background_shift_px(
-    previous: NDArray[np.uint8], current: NDArray[np.uint8], mask: NDArray[np.uint8]
-) -> NDArray[np.float64] | None:
-    """Displacement (dx, dy) of the image centre from ``previous`` to ``current``, analysis px.
-
-    Corners are found where ``mask`` is non-zero, tracked with pyramidal Lucas-Kanade and fitted with a
-    RANSAC similarity transform; ``None`` when fewer than ``_MIN_INLIERS`` corners agree.
-    """
-    corners = cv2.goodFeaturesToTrack(previous, maxCorners=150, qualityLevel=0.01, minDistance=7, mask=mask)
-    if corners is None or len(corners) < _MIN_INLIERS:
-        return None
-    tracked, status, _ = cv2.calcOpticalFlowPyrLK(
-        previous, current, corners, np.empty_like(corners), winSize=(21, 21), maxLevel=3
-    )
-    found = status[:, 0] == 1
-    if np.count_nonzero(found) < _MIN_INLIERS:
-        return None
-    transform, inliers = cv2.estimateAffinePartial2D(
-        corners[found], tracked[found], method=cv2.RANSAC, ransacReprojThreshold=1.0
-    )
-    if transform is None or int(inliers.sum()) < _MIN_INLIERS:
-        return None
-    centre = np.array([previous.shape[1] / 2.0, previous.shape[0] / 2.0])
-    shift: NDArray[np.float64] = transform[:, :2] @ centre + transform[:, 2] - centre
-    return shift
-
-
-def _classify_camera_motion(
-    velocities_px_per_s: list[NDArray[np.float64] | None], *, static_speed_px_per_s: float
-) -> tuple[CameraMotion, float | None, float | None, float | None]:
-    """Classify background velocities (``None``: interval not measured); see the module docstring.
-
-    Returns the motion, the median speed (px/s), the drift (magnitude of the mean velocity, px/s) and
-    the coherence of successive measured intervals (``None`` where undefined).
-    """
-    measured = np.array([v for v in velocities_px_per_s if v is not None], dtype=np.float64).reshape(-1, 2)
-    if len(measured) == 0:
-        return CameraMotion.UNKNOWN, None, None, None
-    speed = float(np.median(np.linalg.norm(measured, axis=1)))
-    drift = float(np.linalg.norm(measured.mean(axis=0)))
-    pairs = [(a, b) for a, b in itertools.pairwise(velocities_px_per_s) if a is not None and b is not None]
-    norms = sum(float(np.linalg.norm(a) * np.linalg.norm(b)) for a, b in pairs)
-    coherence = sum(float(a @ b) for a, b in pairs) / norms if norms > 0 else None
-    if speed < static_speed_px_per_s:
-        motion = CameraMotion.STATIC
-    elif coherence is None:
-        motion = CameraMotion.UNKNOWN
-    else:
-        motion = CameraMotion.PANNING if coherence >= _PANNING_COHERENCE else CameraMotion.SHAKING
-    return motion, speed, drift, coherence

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from spacecomputer.domain import PoseFlag, PoseSequence
 from spacecomputer.errors import InsufficientDataError, InvalidPoseDataError
 
-__all__ = ["RigidFit", "enforce_segment_lengths", "bone_length_cv"]
+__all__ = ["RigidFit", "bone_length_cv", "enforce_segment_lengths"]
 
 FIRST_BODY_JOINT = 11
 """BlazePose indices from 11 (shoulders) on are body landmarks; 0–10 are the face."""
@@ -50,6 +50,7 @@ class RigidFit:
         (T,) root-mean-square landmark displacement applied per frame, sequence unit (NaN: no pose).
     cv_before, cv_after
         Median over body bones of the coefficient of variation of their length, before and after.
+
     """
 
     sequence: PoseSequence
@@ -81,14 +82,12 @@ def bone_length_cv(sequence: PoseSequence, bones: list[tuple[int, int]] | None =
 
 
 def _mirrored(medians: dict[tuple[int, int], float], bone: tuple[int, int], mirror: tuple[int, ...]) -> float:
-    """The median of the bone's left/right partner (itself for a bone that maps onto itself)."""
+    """Return the median of the bone's left/right partner (itself for a bone that maps onto itself)."""
     a, b = mirror[bone[0]], mirror[bone[1]]
     return medians.get((a, b), medians.get((b, a), medians[bone]))
 
 
-def enforce_segment_lengths(
-    sequence: PoseSequence, *, min_confidence: float = 0.5, iterations: int = 30
-) -> RigidFit:
+def enforce_segment_lengths(sequence: PoseSequence, *, min_confidence: float = 0.5, iterations: int = 30) -> RigidFit:
     """Give each body bone its clip-wide length (see the module docstring).
 
     Raises
@@ -97,6 +96,7 @@ def enforce_segment_lengths(
         The sequence is not metric and 3D (its frame must be hip_centred, camera or world).
     InsufficientDataError
         A bone is never observed confidently, so its length cannot be estimated.
+
     """
     if not sequence.frame.is_metric:
         raise InvalidPoseDataError(f"segment lengths need a metric 3D sequence; got frame {sequence.frame.value}")

@@ -157,15 +157,12 @@ def estimate_body_height_m(
     trunk_idx = [skeleton.index(n) for n in _TRUNK]
     mid_hip = positions[:, trunk_idx[:2]].mean(axis=1)
     mid_shoulder = positions[:, trunk_idx[2:]].mean(axis=1)
-    trunk = np.where(
-        visible[:, trunk_idx].all(axis=1), np.linalg.norm(mid_shoulder - mid_hip, axis=1), np.nan
-    )
+    trunk = np.where(visible[:, trunk_idx].all(axis=1), np.linalg.norm(mid_shoulder - mid_hip, axis=1), np.nan)
     heights = (leg_mean + trunk) / shoulder_height_fraction
     heights = heights[np.isfinite(heights)]
     if heights.size == 0:
         raise InsufficientDataError(
-            "no frame shows a heel-to-hip leg and both hips and shoulders with visibility "
-            f">= {min_visibility}",
+            f"no frame shows a heel-to-hip leg and both hips and shoulders with visibility >= {min_visibility}",
             details={"n_frames": world.n_frames, "min_visibility": min_visibility},
         )
     return float(np.median(heights))
@@ -209,9 +206,7 @@ def recover_global_trajectory(
         Positions in metres, the per-frame pelvis and reprojection error, and the notes.
 
     """
-    _check_inputs(
-        image, world, subject_height_m, min_visibility, min_landmarks, max_reprojection_rms_fraction
-    )
+    _check_inputs(image, world, subject_height_m, min_visibility, min_landmarks, max_reprojection_rms_fraction)
     notes = []
     if image.image_size_px is not None and image.image_size_px != camera.image_size_px:
         camera = camera.scaled_to(*image.image_size_px)
@@ -219,9 +214,7 @@ def recover_global_trajectory(
     body_height_m = estimate_body_height_m(world, min_visibility=min_visibility)
     if subject_height_m is None:
         scale = 1.0
-        notes.append(
-            f"subject height unknown: BlazePose's own body scale kept (body {body_height_m:.3f} m tall)"
-        )
+        notes.append(f"subject height unknown: BlazePose's own body scale kept (body {body_height_m:.3f} m tall)")
     else:
         scale = subject_height_m / body_height_m
         notes.append(
@@ -233,9 +226,7 @@ def recover_global_trajectory(
     observed_px = image.positions[:, :, :2] - IMAGE_TO_OPENCV_OFFSET_PX
     used = (image.confidence >= min_visibility) & image.present & world.present
     enough = used.sum(axis=1) >= min_landmarks
-    pelvis, rms_px = _solve_translations(
-        body_m, observed_px, np.where(used, image.confidence, 0.0), enough, camera
-    )
+    pelvis, rms_px = _solve_translations(body_m, observed_px, np.where(used, image.confidence, 0.0), enough, camera)
     behind = np.any(body_m[:, :, 2] + pelvis[:, None, 2] <= 0.0, axis=1)
     too_far_px = ~(rms_px <= max_reprojection_rms_fraction * _visible_extent_px(observed_px, used))
     rejected = np.isfinite(pelvis[:, 0]) & (behind | too_far_px)
@@ -312,9 +303,7 @@ def _check_inputs(
             f"skeletons {image.skeleton.name} and {world.skeleton.name}"
         )
     low, high = _SUBJECT_HEIGHT_RANGE_M
-    if subject_height_m is not None and not (
-        math.isfinite(subject_height_m) and low <= subject_height_m <= high
-    ):
+    if subject_height_m is not None and not (math.isfinite(subject_height_m) and low <= subject_height_m <= high):
         raise InvalidInputError(
             f"subject_height_m must be a standing height in [{low}, {high}] m; got {subject_height_m}",
             details={"subject_height_m": subject_height_m},
@@ -345,9 +334,7 @@ def _solve_translations(
     normal[:, 0, 2] = normal[:, 2, 0] = -sum_wu
     normal[:, 1, 2] = normal[:, 2, 1] = -sum_wv
     normal[:, 2, 2] = (w * (u * u + v * v)).sum(axis=1)
-    rhs = np.stack(
-        [(w * b_x).sum(axis=1), (w * b_y).sum(axis=1), -(w * (u * b_x + v * b_y)).sum(axis=1)], axis=1
-    )
+    rhs = np.stack([(w * b_x).sum(axis=1), (w * b_y).sum(axis=1), -(w * (u * b_x + v * b_y)).sum(axis=1)], axis=1)
     # The determinant is sum_w³ times the weighted variance of (u, v): zero only if all points coincide.
     safe_w = np.where(sum_w > 0, sum_w, 1.0)
     variance = normal[:, 2, 2] / safe_w - (sum_wu / safe_w) ** 2 - (sum_wv / safe_w) ** 2
@@ -359,9 +346,7 @@ def _solve_translations(
     for frame in np.flatnonzero(solvable):
         used = weights[frame] > 0
         reprojected = camera.project(body_m[frame, used] + pelvis[frame])
-        rms_px[frame] = math.sqrt(
-            float(np.mean(np.sum((reprojected - observed_px[frame, used]) ** 2, axis=1)))
-        )
+        rms_px[frame] = math.sqrt(float(np.mean(np.sum((reprojected - observed_px[frame, used]) ** 2, axis=1))))
     return pelvis, rms_px
 
 

@@ -5,8 +5,8 @@ Good clips
     30 fps). The options set explicit pts (variable frame rate), a display rotation, stream tags, keyframe
     spacing, B-frames, another codec or another container. Every frame is ``clip_frame(index, ...)``: four
     coloured quadrants (red top-left, green top-right, blue bottom-left, grey bottom-right, its level
-    varying with the index), so any rotation or mirror can be told apart. Fixture ``clip`` is the default
-    clip in ``tmp_path``.
+    varying with the index), so any rotation or mirror can be told apart. Fixture ``clip``
+    (``tests/conftest.py``) is the default clip in ``tmp_path``.
 
 MP4 surgery
     ``mp4_box_offset(data, path)`` finds a box (e.g. ``("moov", "trak", "mdia", "minf", "stbl", "stsd")``)
@@ -14,8 +14,8 @@ MP4 surgery
     stays valid but no frame decodes.
 
 Hostile inputs
-    Fixture ``hostile_video`` is parametrised over every case below. It builds the case in ``tmp_path``
-    and returns ``HostileVideo(name, path, error)``, where ``error`` is the exact error class
+    Fixture ``hostile_video`` (in ``tests/conftest.py``) is parametrised over every case below. It
+    builds the case in ``tmp_path`` and returns ``HostileVideo(name, path, error)``, where ``error`` is the exact error class
     ``probe_video`` must raise (the CLI should exit non-zero with that error's code)::
 
         missing, directory, fifo, empty, text_as_mp4, png_as_mp4, executable_as_mp4, truncated_half,
@@ -37,7 +37,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 from numpy.typing import NDArray
 
 from spacecomputer.errors import (
@@ -182,7 +181,7 @@ def _playlist(path: Path) -> Path:
     return _text(path, f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:0.4,\n{segment.name}\n#EXT-X-ENDLIST\n")
 
 
-_HOSTILE_BUILDERS: dict[str, tuple[str, Callable[[Path], object], type[SpaceComputerError]]] = {
+HOSTILE_BUILDERS: dict[str, tuple[str, Callable[[Path], object], type[SpaceComputerError]]] = {
     "missing": ("missing.mp4", lambda path: None, InvalidVideoError),
     "directory": ("folder.mp4", _directory, InvalidVideoError),
     "empty": ("empty.mp4", lambda path: _bytes(path, b""), InvalidVideoError),
@@ -213,9 +212,7 @@ _HOSTILE_BUILDERS: dict[str, tuple[str, Callable[[Path], object], type[SpaceComp
     "m3u8_playlist": ("playlist.m3u8", _playlist, UnsupportedVideoError),
     "ffconcat_list": (
         "list.txt",
-        lambda path: _text(
-            path, f"ffconcat version 1.0\nfile '{write_clip(path.with_suffix('.mp4')).name}'\n"
-        ),
+        lambda path: _text(path, f"ffconcat version 1.0\nfile '{write_clip(path.with_suffix('.mp4')).name}'\n"),
         UnsupportedVideoError,
     ),
     "concat_list_as_mp4": (
@@ -225,7 +222,7 @@ _HOSTILE_BUILDERS: dict[str, tuple[str, Callable[[Path], object], type[SpaceComp
     ),
 }
 if hasattr(os, "mkfifo"):
-    _HOSTILE_BUILDERS["fifo"] = ("pipe.mp4", _fifo, InvalidVideoError)
+    HOSTILE_BUILDERS["fifo"] = ("pipe.mp4", _fifo, InvalidVideoError)
 
 
 @dataclass(frozen=True)
@@ -235,21 +232,3 @@ class HostileVideo:
     name: str
     path: str
     error: type[SpaceComputerError]
-
-
-@pytest.fixture(params=[*sorted(_HOSTILE_BUILDERS), "url"])
-def hostile_video(request: pytest.FixtureRequest, tmp_path: Path) -> HostileVideo:
-    """Build one hostile input in ``tmp_path`` (one test per case)."""
-    name: str = request.param
-    if name == "url":
-        return HostileVideo(name, "https://example.com/clip.mp4", UnsupportedVideoError)
-    file_name, build, error = _HOSTILE_BUILDERS[name]
-    path = tmp_path / file_name
-    build(path)
-    return HostileVideo(name, str(path), error)
-
-
-@pytest.fixture
-def clip(tmp_path: Path) -> Path:
-    """A default test clip: H.264 in MP4, 32x16 px, 12 frames at 30 fps."""
-    return write_clip(tmp_path / "clip.mp4")

@@ -1,0 +1,166 @@
+"""The `spacecomputer analyze` command, run in-process on real (small) videos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from typer.testing import CliRunner
+
+from spacecomputer.cli import app
+from spacecomputer.config import get_settings
+from tests.conftest import SAMPLE_VIDEO
+from tests.videos import HostileVideo
+
+runner = CliRunner()
+
+
+def _write(path: Path, frames: list[NDArray[np.uint8]], *, fps: int = 30) -> Path:
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def _sample_frames(count: int, *, width: int = 884, height: int = 496) -> list[NDArray[np.uint8]]:
+    frames = []
+    with av.open(str(SAMPLE_VIDEO)) as container:
+        for frame in container.decode(video=0):
+            frames.append(frame.reformat(width=width, height=height, format="rgb24").to_ndarray())
+            if len(frames) == count:
+                break
+    return frames
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Frames 20–59 of the sample video at half size (the athlete in view throughout)."""
+    return _write(tmp_path_factory.mktemp("clips") / "short.mp4", _sample_frames(60)[20:])
+
+
+def _analyze(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["analyze", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_analyze_writes_a_run_and_prints_the_summary(short_clip: Path, tmp_path: Path) -> None:
+    code, _, stderr = _analyze(str(short_clip), "--out", str(tmp_path / "run"), "--height", "1.65")
+    assert code == 0, stderr
+    assert "detection rate" in stderr
+    assert {p.name for p in (tmp_path / "run").iterdir()} == {
+        "analysis.json",
+        "overlay.mp4",
+        "poses.parquet",
+        "poses_image.parquet",
+        "quality.json",
+    }
+
+
+def test_json_output_and_unicode_paths_with_spaces(short_clip: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "my vidéo ü"
+    folder.mkdir()
+    clip = shutil.copy(short_clip, folder / "clip ö.mp4")
+    code, stdout, stderr = _analyze(str(clip), "--out", str(folder / "run é"), "--json", "--no-overlay")
+    assert code == 0, stderr
+    document = json.loads(stdout)
+    assert document["video"]["filename"] == "clip ö.mp4"
+    assert document["pose"]["detection_rate"] >= 0.9
+    assert (folder / "run é" / "analysis.json").exists()
+
+
+def test_every_hostile_input_fails_cleanly(hostile_video: HostileVideo, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = _analyze(str(hostile_video.path), "--out", str(out), "--json")
+    assert code == 2
+    assert json.loads(stdout)["error"]["code"] == hostile_video.error.code
+    assert len(stderr.strip().splitlines()) == 1
+    assert hostile_video.error.code in stderr
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_nobody_in_view_names_the_frames_checked(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    background = rng.integers(60, 200, size=(240, 320, 3), dtype=np.uint8)
+    clip = _write(tmp_path / "empty scene.mp4", [background] * 24)
+    code, stdout, _ = _analyze(str(clip), "--out", str(tmp_path / "run"), "--json")
+    assert code == 2
+    error = json.loads(stdout)["error"]
+    assert error["code"] == "no_athlete_detected"
+    assert "24 frames" in error["message"]
+    assert not (tmp_path / "run").exists()
+
+
+def test_partly_visible_athlete_is_a_warning(tmp_path: Path) -> None:
+    frames = _sample_frames(60)[20:50]
+    blank = np.full_like(frames[0], 128)
+    clip = _write(tmp_path / "partial.mp4", frames + [blank] * 30)
+    code, stdout, stderr = _analyze(str(clip), "--out", str(tmp_path / "run"), "--json", "--no-overlay")
+    assert code == 0, stderr
+    document = json.loads(stdout)
+    assert 0.4 <= document["pose"]["detection_rate"] <= 0.6
+    assert any("athlete visible in only" in w for w in document["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "code_name", "fragment"),
+    [
+        (["--height", "165"], "invalid_input", "did you mean 1.65"),
+        (["--mass", "-3"], "invalid_input", "kilograms"),
+        (["--cutoff", "fast"], "invalid_input", "--cutoff"),
+    ],
+)
+def test_wrong_units_are_refused_before_any_work(
+    short_clip: Path, tmp_path: Path, extra: list[str], code_name: str, fragment: str
+) -> None:
+    code, stdout, _ = _analyze(str(short_clip), "--out", str(tmp_path / "run"), "--json", *extra)
+    assert code == 2
+    error = json.loads(stdout)["error"]
+    assert (error["code"], fragment in error["message"]) == (code_name, True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_unwritable_or_occupied_output_is_refused(short_clip: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    code, stdout, _ = _analyze(str(short_clip), "--out", str(a_file / "run"), "--json")
+    assert code == 2
+    assert json.loads(stdout)["error"]["code"] == "output_error"
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "keep.txt").write_text("mine")
+    code, stdout, _ = _analyze(str(short_clip), "--out", str(occupied), "--json")
+    assert json.loads(stdout)["error"]["code"] == "output_error"
+    assert [p.name for p in occupied.iterdir()] == ["keep.txt"]
+
+
+def test_strict_refuses_a_video_below_the_quality_threshold(
+    short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPACECOMPUTER_MIN_QUALITY_SCORE", "0.95")
+    get_settings.cache_clear()
+    try:
+        args = [str(short_clip), "--sport", "sprint", "--json", "--no-overlay"]
+        code, stdout, _ = _analyze(*args, "--out", str(tmp_path / "strict"), "--strict")
+        assert code == 2
+        error = json.loads(stdout)["error"]
+        assert error["code"] == "quality_rejected"
+        assert "frame rate" in error["message"] or "fps" in error["message"]
+        assert not (tmp_path / "strict").exists()
+        code, stdout, _ = _analyze(*args, "--out", str(tmp_path / "lenient"))
+        assert code == 0
+        assert json.loads(stdout)["quality"]["passed"] is False
+    finally:
+        get_settings.cache_clear()
