@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from spacecomputer import __version__
 from spacecomputer._native_logs import filtered_stderr
@@ -156,7 +157,7 @@ def analyze(
     except SpaceComputerError as error:
         if json_output:
             typer.echo(json.dumps({"error": error.to_dict()}))
-        console.print(f"[red]error[/red] [{error.code}] {error.message}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("error", "bold red"), f" [{error.code}] {error.message}"), soft_wrap=True)
         raise typer.Exit(code=2) from None
     if json_output:
         typer.echo(result.analysis.model_dump_json(indent=2))
