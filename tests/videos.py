@@ -15,8 +15,8 @@ MP4 surgery
 
 Hostile inputs
     Fixture ``hostile_video`` (in ``tests/conftest.py``) is parametrised over every case below. It
-    builds the case in ``tmp_path`` and returns ``HostileVideo(name, path, error)``, where ``error`` is the exact error class
-    ``probe_video`` must raise (the CLI should exit non-zero with that error's code)::
+    builds the case in ``tmp_path`` and returns ``HostileVideo(name, path, error)``, where ``error`` is
+    the exact error class ``probe_video`` must raise (the CLI should exit non-zero with that error's code)::
 
         missing, directory, fifo, empty, text_as_mp4, png_as_mp4, executable_as_mp4, truncated_half,
         truncated_1kb, audio_only_m4a, audio_only_mp4, garbage_mdat, huge_dimensions,

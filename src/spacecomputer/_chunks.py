@@ -29,6 +29,10 @@ class ChunkPlan:
     keep_from_s: float
     keep_until_s: float
 
+    def owned(self, frames: EstimatedFrames) -> EstimatedFrames:
+        """Return the frames this chunk keeps (its warm-up dropped)."""
+        return frames.selected(lambda t: self.keep_from_s <= t < self.keep_until_s)
+
 
 def plan_chunks(duration_s: float, *, n_chunks: int, warmup_s: float) -> list[ChunkPlan]:
     """Cut ``[0, duration_s)`` into ``n_chunks`` equal parts, each decoded from ``warmup_s`` earlier.

@@ -54,5 +54,7 @@ def filtered_stderr() -> Iterator[None]:
     finally:
         sys.stderr.flush()
         os.dup2(original, 2)
-        pump.join(timeout=5)
+        # Worker processes (and multiprocessing's resource tracker) may still hold the pipe open,
+        # so no end-of-file is waited for: whatever they print after this moment is dropped.
+        pump.join(timeout=0.5)
         os.close(original)

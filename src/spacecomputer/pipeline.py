@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +19,14 @@ import numpy as np
 
 from spacecomputer import __version__
 from spacecomputer._chunks import ChunkPlan, EstimatedFrames, plan_chunks, stitch
+from spacecomputer._parallel import ProgressTick, run_chunked
+from spacecomputer._render import render_overlay
 from spacecomputer._rundir import check_output_directory, staged_directory
 from spacecomputer.config import VideoLimits, get_settings
-from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
+from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseFrame, PoseSequence
 from spacecomputer.domain._analysis import (
     Analysis,
+    ChunkingInfo,
     FilterInfo,
     OutputFiles,
     PoseSummary,
@@ -38,7 +39,6 @@ from spacecomputer.domain._analysis import (
 )
 from spacecomputer.errors import InvalidInputError, NoAthleteDetectedError, QualityRejectedError
 from spacecomputer.vision._camera import CameraModel, load_calibration
-from spacecomputer.vision._overlay import OverlayWriter
 from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
 from spacecomputer.vision._quality import QualityAccumulator, QualityReport
@@ -76,6 +76,8 @@ class AnalyzeOptions:
     min_quality_score: float | None = None
     overlay: bool = True
     limits: VideoLimits | None = None
+    min_chunk_s: float = 10.0
+    """Shortest part of the video worth its own worker process (starting one costs about 2 s of CPU)."""
 
     def __post_init__(self) -> None:
         if self.height_m is not None and not MIN_HEIGHT_M <= self.height_m <= MAX_HEIGHT_M:
@@ -88,6 +90,10 @@ class AnalyzeOptions:
             raise InvalidInputError(
                 f"mass must be in kilograms between {MIN_MASS_KG:g} and {MAX_MASS_KG:g}; got {self.mass_kg}",
                 details={"mass_kg": self.mass_kg},
+            )
+        if not self.min_chunk_s >= 2 * CHUNK_WARMUP_S:
+            raise InvalidInputError(
+                f"min_chunk_s must be at least twice the {CHUNK_WARMUP_S} s warm-up; got {self.min_chunk_s}"
             )
         if self.workers < 1:
             raise InvalidInputError(f"workers must be at least 1; got {self.workers}")
@@ -118,76 +124,120 @@ class _Estimation:
 
 
 def _estimate_range(
-    info: VideoInfo, plan: ChunkPlan, *, sport: str | None, progress: Callable[[int], None] | None
+    info: VideoInfo,
+    plan: ChunkPlan,
+    sport: str | None,
+    seed_box_px: tuple[float, float, float, float] | None = None,
+    *,
+    progress: ProgressTick,
 ) -> tuple[EstimatedFrames, QualityAccumulator]:
+    """Track the athlete over one chunk, warm-up included; quality counts only the chunk's own frames.
+
+    ``seed_box_px`` starts the track on a known athlete box instead of the first person detected.
+    """
     quality = QualityAccumulator(width_px=info.width_px, height_px=info.height_px, fps=info.fps, sport=sport)
     frames = EstimatedFrames()
     with BlazePoseEstimator() as tracking, BlazePoseEstimator(static_image_mode=True) as static:
         tracker = AthleteTracker(tracking, static)
+        if seed_box_px is not None:
+            tracker.follow(seed_box_px)
         for video_frame in iter_frames(info, start_s=plan.decode_from_s, end_s=plan.keep_until_s):
             tracked = tracker.update(video_frame.image)
             frames.append(video_frame.index, video_frame.timestamp_s, tracked.pose, tracked.status.value)
             if video_frame.timestamp_s >= plan.keep_from_s:
                 quality.add(video_frame.image, tracked.pose)
-                if progress is not None:
-                    progress(1)
-    owned = frames.selected(lambda t: plan.keep_from_s <= t < plan.keep_until_s)
-    return owned, quality
+                progress(1)
+    return frames, quality
 
 
-_worker_queue: Any = None
+SEAM_CHECK_FRAMES = 10
+"""Frames at the end of a chunk's warm-up on which it must agree with the previous chunk."""
+
+SEAM_AGREEMENT = 0.25
+"""Largest median distance between the two chunks' athlete box centres, as a fraction of body size."""
 
 
-def _init_worker(queue: Any) -> None:
-    global _worker_queue
-    _worker_queue = queue
+def _same_athlete_at_seam(previous: EstimatedFrames, current: EstimatedFrames, plan: ChunkPlan) -> bool:
+    """Whether ``current``'s warm-up follows the athlete that ``previous`` tracked over the same frames."""
+    earlier = dict(zip(previous.frame_indices, previous.poses, strict=True))
+    pairs: list[tuple[PoseFrame, PoseFrame | None]] = []
+    for index, t, pose in zip(current.frame_indices, current.timestamps_s, current.poses, strict=True):
+        before = earlier.get(index)
+        if t < plan.keep_from_s and before is not None:
+            pairs.append((before, pose))
+    pairs = pairs[-SEAM_CHECK_FRAMES:]
+    if not pairs:
+        return True
+    distances = []
+    for before, after in pairs:
+        if after is None:
+            return False
+        box_a, box_b = np.asarray(before.bbox_px()), np.asarray(after.bbox_px())
+        size = max(box_a[2] - box_a[0], box_a[3] - box_a[1], 1.0)
+        centre_shift = np.linalg.norm((box_a[:2] + box_a[2:]) / 2 - (box_b[:2] + box_b[2:]) / 2)
+        distances.append(centre_shift / size)
+    return bool(np.median(distances) <= SEAM_AGREEMENT)
 
 
-def _estimate_chunk_in_worker(
-    info: VideoInfo, plan: ChunkPlan, sport: str | None
-) -> tuple[EstimatedFrames, QualityAccumulator]:
-    queue = _worker_queue
-    return _estimate_range(info, plan, sport=sport, progress=(lambda n: queue.put(n)) if queue else None)
+def _ignore_progress(_: int) -> None:
+    """Progress of a re-tracked chunk: its frames were counted the first time."""
 
 
-def estimate_poses(
-    info: VideoInfo, *, workers: int = 1, sport: str | None = None, progress: ProgressCallback | None = None
-) -> tuple[EstimatedFrames, QualityAccumulator, int]:
-    """Decode the video once and track the athlete in every frame; returns frames, quality, chunk count.
+def _seed_box(previous: EstimatedFrames, plan: ChunkPlan) -> tuple[float, float, float, float] | None:
+    """Return the previous chunk's athlete box at the first frame of ``plan``'s warm-up that has one."""
+    for t, pose in zip(previous.timestamps_s, previous.poses, strict=True):
+        if t >= plan.decode_from_s and pose is not None:
+            return pose.bbox_px()
+    return None
 
-    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel processes
-    (see :mod:`spacecomputer._chunks`); the result is stitched in frame order.
-    """
-    total = info.frame_count or None
+
+def _counter(stage: str, info: VideoInfo, progress: ProgressCallback | None) -> ProgressTick:
+    """Return a ``tick(n)`` that adds up frames done and reports ``progress(stage, done, total)``."""
     done = 0
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress is not None:
-            progress("estimate", done, total)
+            progress(stage, done, info.frame_count or None)
 
-    n_chunks = workers if info.duration_s >= 2 * CHUNK_WARMUP_S * workers else 1
+    return tick
+
+
+def estimate_poses(
+    info: VideoInfo,
+    *,
+    workers: int = 1,
+    sport: str | None = None,
+    progress: ProgressCallback | None = None,
+    min_chunk_s: float = 10.0,
+) -> tuple[EstimatedFrames, QualityAccumulator, ChunkingInfo]:
+    """Decode the video once and track the athlete in every frame; returns frames, quality, chunking.
+
+    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel processes
+    (see :mod:`spacecomputer._chunks`), at most one per ``min_chunk_s`` of video; the result is
+    stitched in frame order. A chunk whose warm-up follows another person than the previous chunk did
+    over the same frames is tracked again, sequentially, from the previous chunk's athlete box.
+    """
+    tick = _counter("estimate", info, progress)
+    n_chunks = max(1, min(workers, int(info.duration_s // max(min_chunk_s, 2 * CHUNK_WARMUP_S))))
     plans = plan_chunks(info.duration_s, n_chunks=n_chunks, warmup_s=CHUNK_WARMUP_S)
-    if n_chunks == 1:
-        frames, quality = _estimate_range(info, plans[0], sport=sport, progress=tick)
-        return frames, quality, 1
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(queue,)
-    ) as pool:
-        futures = [pool.submit(_estimate_chunk_in_worker, info, plan, sport) for plan in plans]
-        while not all(f.done() for f in futures):
-            try:
-                tick(queue.get(timeout=0.2))
-            except Exception:
-                continue
-        results = [f.result() for f in futures]
+    results = run_chunked(_estimate_range, [(info, plan, sport) for plan in plans], workers=n_chunks, on_progress=tick)
+    reconciled = 0
+    for i in range(1, n_chunks):
+        previous, current = results[i - 1][0], results[i][0]
+        if _same_athlete_at_seam(previous, current, plans[i]):
+            continue
+        # The chunk started on someone else: track it again from the athlete the previous chunk followed.
+        seed = _seed_box(previous, plans[i])
+        if seed is not None:
+            results[i] = _estimate_range(info, plans[i], sport, seed, progress=_ignore_progress)
+            reconciled += 1
     quality = results[0][1]
     for _, other in results[1:]:
         quality.merge(other)
-    return stitch([frames for frames, _ in results]), quality, n_chunks
+    owned = [plan.owned(frames) for (frames, _), plan in zip(results, plans, strict=True)]
+    return stitch(owned), quality, ChunkingInfo(chunks=n_chunks, seams_reconciled=reconciled)
 
 
 def _video_summary(info: VideoInfo) -> VideoSummary:
@@ -286,8 +336,8 @@ def analyze_video(
     ).scaled_to(info.width_px, info.height_px)
 
     stages.start("estimate", info.frame_count)
-    frames, quality_acc, n_chunks = estimate_poses(
-        info, workers=options.workers, sport=options.sport, progress=progress
+    frames, quality_acc, chunking = estimate_poses(
+        info, workers=options.workers, sport=options.sport, progress=progress, min_chunk_s=options.min_chunk_s
     )
     min_score = settings.min_quality_score if options.min_quality_score is None else options.min_quality_score
     quality = quality_acc.report(min_score=min_score)
@@ -313,7 +363,7 @@ def analyze_video(
         estimator=BlazePoseEstimator.model_name,
         model_complexity=BlazePoseEstimator.model_complexity,
         workers=options.workers,
-        chunks=n_chunks,
+        chunking=chunking,
         **processing_bits,
     )
     subject = SubjectInfo(
@@ -355,8 +405,15 @@ def analyze_video(
         image.to_parquet(staging / "poses_image.parquet")
         (staging / "quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
         if options.overlay:
-            stages.start("overlay", image.n_frames)
-            _write_overlay(info, image, staging / "overlay.mp4", progress)
+            stages.start("overlay", info.frame_count)
+            render_overlay(
+                info,
+                image,
+                staging / "overlay.mp4",
+                workers=options.workers,
+                min_segment_s=options.min_chunk_s,
+                on_progress=_counter("overlay", info, progress),
+            )
         stages.start("write")
         analysis = build(time.perf_counter() - started, stages.seconds)
         (staging / "analysis.json").write_text(analysis.model_dump_json(indent=2), encoding="utf-8")
@@ -434,23 +491,6 @@ def _clean(
         "reacquired_frames": int(reacquired.sum()),
     }
     return image.sequence, metric.sequence, processing_bits, trajectory_info, warnings
-
-
-def _write_overlay(info: VideoInfo, image: PoseSequence, path: Path, progress: ProgressCallback | None) -> None:
-    """Decode the video again and draw the cleaned 2D skeleton on every frame (H.264)."""
-    row_of = {int(index): row for row, index in enumerate(image.frame_indices)}
-    with OverlayWriter(path, width_px=info.width_px, height_px=info.height_px, fps=info.fps) as writer:
-        for done, video_frame in enumerate(iter_frames(info), start=1):
-            row = row_of.get(video_frame.index)
-            writer.write(
-                video_frame.image,
-                timestamp_s=video_frame.timestamp_s,
-                frame_index=video_frame.index,
-                landmarks_px=image.positions[row] if row is not None else None,
-                confidence=image.confidence[row] if row is not None else None,
-            )
-            if progress is not None:
-                progress("overlay", done, image.n_frames)
 
 
 def default_workers() -> int:

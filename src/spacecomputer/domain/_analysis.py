@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ANALYSIS_SCHEMA_VERSION",
     "Analysis",
+    "ChunkingInfo",
     "FilterInfo",
     "OutputFiles",
     "PoseSummary",
@@ -76,13 +77,22 @@ class RigidSegmentsInfo(_Model):
     max_displacement_m: float
 
 
+class ChunkingInfo(_Model):
+    """How pose estimation was split across processes."""
+
+    chunks: int = Field(description="Overlapping time chunks estimated in parallel (1 = one process).")
+    seams_reconciled: int = Field(
+        description="Chunks tracked again because their warm-up followed another person than the previous chunk."
+    )
+
+
 class ProcessingInfo(_Model):
     """How the poses were produced and cleaned."""
 
     estimator: str
     model_complexity: int
     workers: int
-    chunks: int
+    chunking: ChunkingInfo
     max_gap_s: float
     filter: FilterInfo
     frames_filled: int = Field(description="Frames in which at least one landmark was interpolated.")

@@ -188,6 +188,19 @@ class AthleteTracker:
         self._tracking.reset()
         self._crop.reset()
 
+    def follow(self, box_px: tuple[float, float, float, float]) -> None:
+        """Start a track at a known (x0, y0, x1, y1) pixel box, e.g. where the athlete was seen last.
+
+        The next frames accept only a pose continuous with that box (re-acquiring it in a crop if the
+        full-frame detector finds someone else), so a new stretch of video keeps the same athlete.
+        """
+        box = np.asarray(box_px, dtype=np.float64)
+        if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
+            raise InvalidInputError(f"follow expects a box (x0, y0, x1, y1) with x1 > x0 and y1 > y0; got {box_px}")
+        self._tracking.reset()
+        self._track = _Track(track_id=self._tracks_started, box_px=box, velocity_px_per_frame=np.zeros(2))
+        self._tracks_started += 1
+
     def update(self, image_rgb: NDArray[np.uint8]) -> TrackedPose:
         """Estimate the athlete's pose in the next frame, an (H, W, 3) ``uint8`` RGB image."""
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
