@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["ProgressTick", "run_chunked"]
+__all__ = ["ProgressCallback", "ProgressTick", "run_chunked", "stage_counter"]
 
 R = TypeVar("R")
 ProgressTick = Callable[[int], None]
+"""Called with a number of frames just done."""
+ProgressCallback = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)``; ``total`` is ``None`` when unknown."""
 
 _worker_queue: Any = None
 
@@ -62,3 +65,16 @@ def run_chunked(
             except queue_module.Empty:
                 break
         return [f.result() for f in futures]
+
+
+def stage_counter(stage: str, total: int | None, progress: ProgressCallback | None) -> ProgressTick:
+    """Return a ``tick(n)`` that adds up frames done and reports ``progress(stage, done, total)``."""
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(stage, done, total or None)
+
+    return tick

@@ -9,7 +9,6 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,15 +17,15 @@ from typing import Any, Literal
 import numpy as np
 
 from spacecomputer import __version__
-from spacecomputer._chunks import ChunkPlan, EstimatedFrames, plan_chunks, stitch
-from spacecomputer._parallel import ProgressTick, run_chunked
+from spacecomputer._chunks import EstimatedFrames
+from spacecomputer._estimation import CHUNK_WARMUP_S, estimate_poses
+from spacecomputer._parallel import ProgressCallback, stage_counter
 from spacecomputer._render import render_overlay
 from spacecomputer._rundir import check_output_directory, staged_directory
 from spacecomputer.config import VideoLimits, get_settings
-from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseFrame, PoseSequence
+from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
 from spacecomputer.domain._analysis import (
     Analysis,
-    ChunkingInfo,
     FilterInfo,
     OutputFiles,
     PoseSummary,
@@ -44,17 +43,10 @@ from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequenc
 from spacecomputer.vision._quality import QualityAccumulator, QualityReport
 from spacecomputer.vision._rigid import enforce_segment_lengths
 from spacecomputer.vision._swaps import correct_left_right_swaps
-from spacecomputer.vision._tracking import AthleteTracker
 from spacecomputer.vision._trajectory import recover_global_trajectory
-from spacecomputer.vision._video import VideoInfo, iter_frames, probe_video
+from spacecomputer.vision._video import VideoInfo, probe_video
 
 __all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
-
-ProgressCallback = Callable[[str, int, int | None], None]
-"""Called as ``progress(stage, done, total)``; ``total`` is ``None`` when unknown."""
-
-CHUNK_WARMUP_S = 1.0
-"""Seconds decoded before each chunk's own part so that BlazePose's tracking has settled at the seam."""
 
 MIN_HEIGHT_M, MAX_HEIGHT_M = 0.5, 2.6
 MIN_MASS_KG, MAX_MASS_KG = 15.0, 300.0
@@ -121,123 +113,6 @@ class _Estimation:
     chunks: int
     workers: int
     stage_s: dict[str, float] = field(default_factory=dict)
-
-
-def _estimate_range(
-    info: VideoInfo,
-    plan: ChunkPlan,
-    sport: str | None,
-    seed_box_px: tuple[float, float, float, float] | None = None,
-    *,
-    progress: ProgressTick,
-) -> tuple[EstimatedFrames, QualityAccumulator]:
-    """Track the athlete over one chunk, warm-up included; quality counts only the chunk's own frames.
-
-    ``seed_box_px`` starts the track on a known athlete box instead of the first person detected.
-    """
-    quality = QualityAccumulator(width_px=info.width_px, height_px=info.height_px, fps=info.fps, sport=sport)
-    frames = EstimatedFrames()
-    with BlazePoseEstimator() as tracking, BlazePoseEstimator(static_image_mode=True) as static:
-        tracker = AthleteTracker(tracking, static)
-        if seed_box_px is not None:
-            tracker.follow(seed_box_px)
-        for video_frame in iter_frames(info, start_s=plan.decode_from_s, end_s=plan.keep_until_s):
-            tracked = tracker.update(video_frame.image)
-            frames.append(video_frame.index, video_frame.timestamp_s, tracked.pose, tracked.status.value)
-            if video_frame.timestamp_s >= plan.keep_from_s:
-                quality.add(video_frame.image, tracked.pose)
-                progress(1)
-    return frames, quality
-
-
-SEAM_CHECK_FRAMES = 10
-"""Frames at the end of a chunk's warm-up on which it must agree with the previous chunk."""
-
-SEAM_AGREEMENT = 0.25
-"""Largest median distance between the two chunks' athlete box centres, as a fraction of body size."""
-
-
-def _same_athlete_at_seam(previous: EstimatedFrames, current: EstimatedFrames, plan: ChunkPlan) -> bool:
-    """Whether ``current``'s warm-up follows the athlete that ``previous`` tracked over the same frames."""
-    earlier = dict(zip(previous.frame_indices, previous.poses, strict=True))
-    pairs: list[tuple[PoseFrame, PoseFrame | None]] = []
-    for index, t, pose in zip(current.frame_indices, current.timestamps_s, current.poses, strict=True):
-        before = earlier.get(index)
-        if t < plan.keep_from_s and before is not None:
-            pairs.append((before, pose))
-    pairs = pairs[-SEAM_CHECK_FRAMES:]
-    if not pairs:
-        return True
-    distances = []
-    for before, after in pairs:
-        if after is None:
-            return False
-        box_a, box_b = np.asarray(before.bbox_px()), np.asarray(after.bbox_px())
-        size = max(box_a[2] - box_a[0], box_a[3] - box_a[1], 1.0)
-        centre_shift = np.linalg.norm((box_a[:2] + box_a[2:]) / 2 - (box_b[:2] + box_b[2:]) / 2)
-        distances.append(centre_shift / size)
-    return bool(np.median(distances) <= SEAM_AGREEMENT)
-
-
-def _ignore_progress(_: int) -> None:
-    """Progress of a re-tracked chunk: its frames were counted the first time."""
-
-
-def _seed_box(previous: EstimatedFrames, plan: ChunkPlan) -> tuple[float, float, float, float] | None:
-    """Return the previous chunk's athlete box at the first frame of ``plan``'s warm-up that has one."""
-    for t, pose in zip(previous.timestamps_s, previous.poses, strict=True):
-        if t >= plan.decode_from_s and pose is not None:
-            return pose.bbox_px()
-    return None
-
-
-def _counter(stage: str, info: VideoInfo, progress: ProgressCallback | None) -> ProgressTick:
-    """Return a ``tick(n)`` that adds up frames done and reports ``progress(stage, done, total)``."""
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(stage, done, info.frame_count or None)
-
-    return tick
-
-
-def estimate_poses(
-    info: VideoInfo,
-    *,
-    workers: int = 1,
-    sport: str | None = None,
-    progress: ProgressCallback | None = None,
-    min_chunk_s: float = 10.0,
-) -> tuple[EstimatedFrames, QualityAccumulator, ChunkingInfo]:
-    """Decode the video once and track the athlete in every frame; returns frames, quality, chunking.
-
-    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel processes
-    (see :mod:`spacecomputer._chunks`), at most one per ``min_chunk_s`` of video; the result is
-    stitched in frame order. A chunk whose warm-up follows another person than the previous chunk did
-    over the same frames is tracked again, sequentially, from the previous chunk's athlete box.
-    """
-    tick = _counter("estimate", info, progress)
-    n_chunks = max(1, min(workers, int(info.duration_s // max(min_chunk_s, 2 * CHUNK_WARMUP_S))))
-    plans = plan_chunks(info.duration_s, n_chunks=n_chunks, warmup_s=CHUNK_WARMUP_S)
-    results = run_chunked(_estimate_range, [(info, plan, sport) for plan in plans], workers=n_chunks, on_progress=tick)
-    reconciled = 0
-    for i in range(1, n_chunks):
-        previous, current = results[i - 1][0], results[i][0]
-        if _same_athlete_at_seam(previous, current, plans[i]):
-            continue
-        # The chunk started on someone else: track it again from the athlete the previous chunk followed.
-        seed = _seed_box(previous, plans[i])
-        if seed is not None:
-            results[i] = _estimate_range(info, plans[i], sport, seed, progress=_ignore_progress)
-            reconciled += 1
-    quality = results[0][1]
-    for _, other in results[1:]:
-        quality.merge(other)
-    owned = [plan.owned(frames) for (frames, _), plan in zip(results, plans, strict=True)]
-    return stitch(owned), quality, ChunkingInfo(chunks=n_chunks, seams_reconciled=reconciled)
 
 
 def _video_summary(info: VideoInfo) -> VideoSummary:
@@ -412,7 +287,7 @@ def analyze_video(
                 staging / "overlay.mp4",
                 workers=options.workers,
                 min_segment_s=options.min_chunk_s,
-                on_progress=_counter("overlay", info, progress),
+                on_progress=stage_counter("overlay", info.frame_count, progress),
             )
         stages.start("write")
         analysis = build(time.perf_counter() - started, stages.seconds)

@@ -132,6 +132,25 @@ def test_jump_to_another_person_reacquires_the_athlete_in_a_crop() -> None:
     assert x1 > 300
 
 
+def test_follow_starts_on_a_known_box_and_ignores_someone_else() -> None:
+    scene = Scene()
+    tracker, full, _ = _tracker(scene)
+    athlete, other = _person(250, 300, 200), _person(800, 300, 200)
+    tracker.follow(athlete.bbox_px())
+    assert full.resets == 1
+    result = _step(tracker, scene, [other, athlete], 0)
+    assert result.status is TrackStatus.REACQUIRED
+    assert _centre(result.pose) == pytest.approx(_centre(athlete))
+    assert result.track_id == 0
+
+
+@pytest.mark.parametrize("box", [(10.0, 10.0, 5.0, 20.0), (0.0, 0.0, float("nan"), 1.0), (1.0, 2.0, 3.0)])
+def test_follow_rejects_bad_boxes(box: tuple[float, ...]) -> None:
+    tracker, _, _ = _tracker(Scene())
+    with pytest.raises(InvalidInputError, match="follow expects a box"):
+        tracker.follow(box)  # type: ignore[arg-type]
+
+
 def test_rejected_jumps_then_lost_then_new_track() -> None:
     scene = Scene()
     tracker, full, _ = _tracker(scene, max_missed_frames=4)

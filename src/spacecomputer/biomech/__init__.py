@@ -1,0 +1,1 @@
+"""Biomechanics from a metric pose sequence: body model, kinematics, events, kinetics (issue 3, in progress)."""
