@@ -1,0 +1,423 @@
+"""Landmark geometry behind the joint and segment angles: segment frames, decompositions, definitions.
+
+Everything here works on plain (T, 3) arrays in one frame with an explicit unit ``up`` vector, so no
+axis convention is assumed. Each angle is an :class:`AngleDefinition`: its name, the BlazePose landmarks
+it reads, its convention in one paragraph, and the function that computes it (or, for a degree of
+freedom the landmarks cannot observe, the reason it is not computed). The table and the justification
+of each choice are in :mod:`spacecomputer.biomech._kinematics`.
+
+Anatomical frames follow the axis naming of Wu et al. (2002), *ISB recommendation on definitions of joint
+coordinate system of various joints for the reporting of human joint motion — part I: ankle, hip, and
+spine*, J Biomech 35(4):543–548: X anterior, Y superior (cranial), Z to the right. Their pelvis uses the
+anterior and posterior superior iliac spines and their femur the epicondyles (checked in the transcription
+RWTHmediTEC/FemoralCoordinateSystem, ``src/definitions/Wu2002.m``); BlazePose has neither, so every frame
+below is our own landmark approximation. For the left side the lateral axis points left (a mirror image of
+the right side's frame), so an angle means the same movement on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["CONDITIONING_LIMIT_DEG", "JOINT_ANGLE_DEFINITIONS", "SEGMENT_ANGLE_DEFINITIONS", "AngleDefinition"]
+
+Points = Mapping[str, NDArray[np.float64]]
+"""Landmark name → (T, 3) positions; ``mid_hip`` and ``mid_shoulder`` are added to the BlazePose names."""
+
+CONDITIONING_LIMIT_DEG = 10.0
+"""An angle whose reference direction comes within this many degrees of its singular direction is NaN.
+
+Our own heuristic: there a landmark error ``e`` on a segment of length ``L`` turns the angle by about
+``e / (L sin 10°)`` rad, 17° for 1.6 cm on 30 cm (1.6 cm: the median landmark displacement of the rigid-segment
+step on the sample clip), which is no longer a measurement.
+"""
+
+_MIN_SIN = float(np.sin(np.radians(CONDITIONING_LIMIT_DEG)))
+_TINY_M = 1e-12
+"""Shorter vectors (coincident landmarks) have no direction."""
+
+_SIDES = ("left", "right")
+_MIDPOINTS = {"mid_hip": ("left_hip", "right_hip"), "mid_shoulder": ("left_shoulder", "right_shoulder")}
+
+
+@dataclass(frozen=True)
+class AngleDefinition:
+    """One angle: what it reads, what it means and how to compute it.
+
+    Attributes
+    ----------
+    name
+        Key of the angle in the output (``left_knee_flexion``).
+    landmarks
+        BlazePose landmarks the angle is computed from; a missing one makes the angle NaN in that frame.
+    convention
+        Zero, sign and range in words.
+    compute
+        ``compute(points, up)`` → (T,) degrees; ``None`` when the angle is not observable.
+    unavailable_reason
+        Why the angle is not computed; ``None`` when it is.
+    circular
+        Whether the angle spans a full turn (then it is unwrapped in time within NaN-free runs).
+
+    """
+
+    name: str
+    landmarks: tuple[str, ...]
+    convention: str
+    compute: Callable[[Points, NDArray[np.float64]], NDArray[np.float64]] | None
+    unavailable_reason: str | None = None
+    circular: bool = False
+
+
+# --- vector helpers ---------------------------------------------------------------------------------------------
+
+
+def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(np.einsum("...i,...i->...", a, b), dtype=np.float64)
+
+
+def _norm(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(np.linalg.norm(a, axis=-1), dtype=np.float64)
+
+
+def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    length = _norm(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = v / length[..., None]
+    out[~(length > _TINY_M)] = np.nan
+    return out
+
+
+def _perpendicular_unit(v: NDArray[np.float64], axis: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the unit direction of the part of ``v`` perpendicular to the unit ``axis``; NaN within 10° of it."""
+    perpendicular = v - _dot(v, axis)[..., None] * axis
+    out = _unit(perpendicular)
+    with np.errstate(invalid="ignore"):
+        out[~(_norm(perpendicular) >= _MIN_SIN * _norm(v))] = np.nan
+    return out
+
+
+def _angle_between_deg(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Angle between two vectors, 0–180°; ``atan2(|a×b|, a·b)`` stays accurate near 0° and 180°."""
+    angle = np.degrees(np.arctan2(_norm(np.cross(a, b)), _dot(a, b)))
+    angle[~((_norm(a) > _TINY_M) & (_norm(b) > _TINY_M))] = np.nan
+    return angle
+
+
+def _plane_angles_deg(
+    vector: NDArray[np.float64],
+    zero: NDArray[np.float64],
+    positive: NDArray[np.float64],
+    normal: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """In-plane and out-of-plane angles of ``vector`` against three orthonormal axes, degrees.
+
+    The in-plane angle is ``atan2(v·positive, v·zero)``: the rotation about ``normal`` that carries ``zero``
+    onto the vector's projection, positive towards ``positive``; NaN within 10° of ``normal`` (there the
+    projection has no direction). The out-of-plane angle is the vector's elevation out of that plane,
+    positive towards ``normal``, ±90°. Together they are the first two angles of a Cardan sequence whose
+    first axis is ``normal``; they depend only on the vector, not on any rotation about it.
+    """
+    v = _unit(vector)
+    x, y, z = _dot(v, zero), _dot(v, positive), _dot(v, normal)
+    in_plane = np.hypot(x, y)
+    angle = np.degrees(np.arctan2(y, x))
+    with np.errstate(invalid="ignore"):
+        angle[~(in_plane >= _MIN_SIN)] = np.nan
+    return angle, np.degrees(np.arctan2(z, in_plane))
+
+
+# --- segment frames ---------------------------------------------------------------------------------------------
+
+
+def _pelvis_axes(p: Points) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(anterior, superior, right): right = left→right hip; superior = the trunk axis made perpendicular."""
+    right = _unit(p["right_hip"] - p["left_hip"])
+    superior = _perpendicular_unit(p["mid_shoulder"] - p["mid_hip"], right)
+    return np.cross(superior, right), superior, right
+
+
+def _thorax_axes(p: Points) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(anterior, superior, right): superior = mid-hip→mid-shoulder; right = the shoulder line made perpendicular."""
+    superior = _unit(p["mid_shoulder"] - p["mid_hip"])
+    right = _perpendicular_unit(p["right_shoulder"] - p["left_shoulder"], superior)
+    return np.cross(superior, right), superior, right
+
+
+def _heading_axes(
+    left_to_right: NDArray[np.float64], up: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(forward, right) horizontal unit vectors of the body: right = the horizontal part of a left→right line."""
+    right = _perpendicular_unit(left_to_right, up)
+    return np.cross(up, right), right
+
+
+def _flexion_range_deg(angle: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Map a flexion angle into [-90°, 270°): the cut sits at 90° of extension, where neither hip nor shoulder goes.
+
+    Joint angles are bounded by anatomy, so they are not unwrapped in time (a noisy frame must not add a turn).
+    """
+    return np.asarray(np.mod(angle + 90.0, 360.0) - 90.0, dtype=np.float64)
+
+
+# --- joint angles -----------------------------------------------------------------------------------------------
+
+_Compute = Callable[[Points, NDArray[np.float64]], NDArray[np.float64]]
+_Frame = Callable[[Points], tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]
+_PELVIS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+"""The pelvis and thorax frames both need the hips and the shoulders (the trunk axis joins their midpoints)."""
+
+
+def _ball_joint(side: str, frame: _Frame, joint: str, distal: str, which: str) -> _Compute:
+    """``flexion``, ``abduction``, ``adduction`` or ``elevation`` of the segment joint→distal in a proximal frame."""
+
+    def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+        anterior, superior, right = frame(p)
+        segment = p[f"{side}_{distal}"] - p[f"{side}_{joint}"]
+        if which == "elevation":
+            return _angle_between_deg(segment, -superior)
+        flexion, lateral = _plane_angles_deg(segment, -superior, anterior, right if side == "right" else -right)
+        if which == "flexion":
+            return _flexion_range_deg(flexion)
+        return lateral if which == "abduction" else -lateral
+
+    return compute
+
+
+def _hinge(proximal: str, joint: str, distal: str) -> _Compute:
+    def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+        return _angle_between_deg(p[joint] - p[proximal], p[distal] - p[joint])
+
+    return compute
+
+
+def _ankle(side: str) -> _Compute:
+    def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+        shank = p[f"{side}_knee"] - p[f"{side}_ankle"]
+        foot = p[f"{side}_foot_index"] - p[f"{side}_heel"]
+        return 90.0 - _angle_between_deg(shank, foot)
+
+    return compute
+
+
+def _trunk(which: int) -> _Compute:
+    def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+        forward, right = _heading_axes(p["right_shoulder"] - p["left_shoulder"], up)
+        vertical = np.broadcast_to(up, forward.shape)
+        flexion, lean = _plane_angles_deg(p["mid_shoulder"] - p["mid_hip"], vertical, forward, right)
+        return flexion if which == 0 else lean
+
+    return compute
+
+
+def _pelvis_obliquity(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+    line = p["right_hip"] - p["left_hip"]
+    rise = _dot(line, up)
+    horizontal = _norm(line - rise[..., None] * up)
+    angle = np.degrees(np.arctan2(rise, horizontal))
+    angle[~(_norm(line) > _TINY_M)] = np.nan
+    return angle
+
+
+_PELVIS_TILT_REASON = (
+    "not observable: BlazePose gives only the two hip centres on the pelvis, and tilt about the left-right axis "
+    "needs a third pelvic landmark (anterior and posterior iliac spines). Our pelvis frame borrows the trunk "
+    "direction, so its tilt would only repeat trunk_flexion; hip flexion is therefore measured from the trunk "
+    "axis and includes lumbar flexion."
+)
+_HIP_ROTATION_REASON = (
+    "not observable: the thigh's rotation about its own axis could only come from the plane of hip, knee and "
+    "ankle, which is undefined when the knee is straight and also turns with the tibia. On the sample clip "
+    "that candidate moved by 12 degrees (median) under the landmark noise that moves knee flexion by 5.5, "
+    "and by 36-43 degrees with the knee straighter than 15 degrees."
+)
+_SHOULDER_ROTATION_REASON = (
+    "not observable: the humerus's rotation about its own axis could only come from the plane of shoulder, "
+    "elbow and wrist, undefined when the elbow is straight. On the sample clip that candidate moved by "
+    "16-18 degrees (median) under the landmark noise that moves elbow flexion by 8.5, and by 37-39 degrees "
+    "with the elbow straighter than 20 degrees."
+)
+_PRONATION_REASON = (
+    "not observable: it would rest on the index and pinky landmarks, a median 3.9 cm apart on the sample "
+    "clip; under the landmark noise that moves elbow flexion by 8.5 degrees the candidate moved by about "
+    "52 degrees."
+)
+
+
+def _unobservable(name: str, landmarks: tuple[str, ...], axis: str, positive: str, reason: str) -> AngleDefinition:
+    return AngleDefinition(name, landmarks, f"Rotation about {axis}; {positive} would be positive.", None, reason)
+
+
+def _joint_definitions() -> tuple[AngleDefinition, ...]:
+    out: list[AngleDefinition] = []
+    for side in _SIDES:
+        hip = (*_PELVIS, f"{side}_knee")
+        leg = (f"{side}_hip", f"{side}_knee", f"{side}_ankle")
+        arm = (*_PELVIS, f"{side}_elbow")
+        out += [
+            AngleDefinition(
+                f"{side}_hip_flexion",
+                hip,
+                "Thigh (hip→knee) in the pelvis frame (right: left→right hip; superior: mid-hip→mid-shoulder made "
+                "perpendicular; anterior: superior × right), first angle of a Z-X-Y Cardan sequence, about the "
+                "pelvis's left-right axis. 0° = thigh along the trunk axis, positive = flexion (knee forward), "
+                "negative = extension; range -90° to 270°. NaN within 10° of the left-right axis.",
+                _ball_joint(side, _pelvis_axes, "hip", "knee", "flexion"),
+            ),
+            AngleDefinition(
+                f"{side}_hip_adduction",
+                hip,
+                "Second angle of the same sequence: the thigh's angle out of the pelvis's sagittal plane. "
+                "0° = in the plane, positive = adduction (knee towards the midline), negative = abduction; ±90°.",
+                _ball_joint(side, _pelvis_axes, "hip", "knee", "adduction"),
+            ),
+            _unobservable(
+                f"{side}_hip_internal_rotation", hip, "the thigh's long axis", "internal rotation", _HIP_ROTATION_REASON
+            ),
+            AngleDefinition(
+                f"{side}_knee_flexion",
+                leg,
+                "Angle between the thigh (hip→knee) and shank (knee→ankle) axes, 0-180°. 0° = straight, positive "
+                "= flexion. Unsigned: hyperextension reads as a small positive flexion.",
+                _hinge(*leg),
+            ),
+            AngleDefinition(
+                f"{side}_ankle_dorsiflexion",
+                (f"{side}_knee", f"{side}_ankle", f"{side}_heel", f"{side}_foot_index"),
+                "90° minus the angle between the shank (ankle→knee) and the foot (heel→foot index). 0° = foot "
+                "perpendicular to the shank, positive = dorsiflexion, negative = plantar flexion.",
+                _ankle(side),
+            ),
+            AngleDefinition(
+                f"{side}_shoulder_flexion",
+                arm,
+                "Upper arm (shoulder→elbow) in the thorax frame (superior: mid-hip→mid-shoulder; right: left→right "
+                "shoulder made perpendicular; anterior: superior × right), first angle of a Z-X-Y Cardan sequence. "
+                "0° = arm along the trunk, 90° = forward horizontal, 180° = overhead, negative = extension "
+                "(arm behind); range -90° to 270°. NaN within 10° of the thorax's left-right axis.",
+                _ball_joint(side, _thorax_axes, "shoulder", "elbow", "flexion"),
+            ),
+            AngleDefinition(
+                f"{side}_shoulder_abduction",
+                arm,
+                "Second angle of the same sequence: the upper arm's angle out of the thorax's sagittal plane, "
+                "positive = abduction (away from the midline), negative = across the body; ±90°. An arm raised "
+                "sideways past horizontal continues as flexion above 90° (see shoulder_elevation).",
+                _ball_joint(side, _thorax_axes, "shoulder", "elbow", "abduction"),
+            ),
+            AngleDefinition(
+                f"{side}_shoulder_elevation",
+                arm,
+                "Angle between the upper arm (shoulder→elbow) and the thorax's downward axis, 0-180° in any "
+                "plane: 0° = arm hanging, 90° = horizontal, 180° = overhead.",
+                _ball_joint(side, _thorax_axes, "shoulder", "elbow", "elevation"),
+            ),
+            _unobservable(
+                f"{side}_shoulder_internal_rotation",
+                arm,
+                "the upper arm's long axis",
+                "internal rotation",
+                _SHOULDER_ROTATION_REASON,
+            ),
+            AngleDefinition(
+                f"{side}_elbow_flexion",
+                (f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist"),
+                "Angle between the upper arm (shoulder→elbow) and forearm (elbow→wrist) axes, 0-180°. 0° = "
+                "straight, positive = flexion.",
+                _hinge(f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist"),
+            ),
+            _unobservable(
+                f"{side}_forearm_pronation",
+                (f"{side}_elbow", f"{side}_wrist", f"{side}_index", f"{side}_pinky"),
+                "the forearm's long axis",
+                "pronation",
+                _PRONATION_REASON,
+            ),
+        ]
+    out += [
+        AngleDefinition(
+            "trunk_flexion",
+            _PELVIS,
+            "Trunk axis (mid-hip→mid-shoulder) from the vertical (up), in the body's sagittal plane (the vertical "
+            "plane perpendicular to the horizontal part of the left→right shoulder line). 0° = upright, positive "
+            "= leaning forward, negative = backward; unwrapped in time, so a somersault keeps counting. NaN when "
+            "the shoulder line is within 10° of vertical.",
+            _trunk(0),
+            circular=True,
+        ),
+        AngleDefinition(
+            "trunk_lateral_lean",
+            _PELVIS,
+            "The trunk axis's angle out of that sagittal plane: 0° = no lean, positive = towards the athlete's "
+            "right, negative = left; ±90°.",
+            _trunk(1),
+        ),
+        AngleDefinition(
+            "pelvis_obliquity",
+            ("left_hip", "right_hip"),
+            "Angle of the hip line (left→right hip) above the horizontal plane: 0° = level, positive = right hip "
+            "higher than the left; ±90°.",
+            _pelvis_obliquity,
+        ),
+        _unobservable(
+            "pelvis_tilt",
+            ("left_hip", "right_hip"),
+            "the pelvis's left-right axis",
+            "anterior tilt",
+            _PELVIS_TILT_REASON,
+        ),
+    ]
+    return tuple(out)
+
+
+# --- segment angles ---------------------------------------------------------------------------------------------
+
+
+def _segment(proximal: str, distal: str, heading_line: tuple[str, str]) -> _Compute:
+    def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
+        forward, right = _heading_axes(p[heading_line[1]] - p[heading_line[0]], up)
+        angle, _ = _plane_angles_deg(p[distal] - p[proximal], forward, np.broadcast_to(up, forward.shape), right)
+        return angle
+
+    return compute
+
+
+def _segment_definitions() -> tuple[AngleDefinition, ...]:
+    hips, shoulders = ("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")
+    table: list[tuple[str, str, str, tuple[str, str]]] = [("trunk", "mid_hip", "mid_shoulder", shoulders)]
+    for side in _SIDES:
+        table += [
+            (f"{side}_thigh", f"{side}_hip", f"{side}_knee", hips),
+            (f"{side}_shank", f"{side}_knee", f"{side}_ankle", hips),
+            (f"{side}_foot", f"{side}_heel", f"{side}_foot_index", hips),
+            (f"{side}_upper_arm", f"{side}_shoulder", f"{side}_elbow", shoulders),
+            (f"{side}_forearm", f"{side}_elbow", f"{side}_wrist", shoulders),
+        ]
+    out = []
+    for name, proximal, distal, heading in table:
+        ends = tuple(dict.fromkeys(_MIDPOINTS.get(proximal, (proximal,)) + _MIDPOINTS.get(distal, (distal,)) + heading))
+        plane = "hip" if heading == hips else "shoulder"
+        out.append(
+            AngleDefinition(
+                name,
+                ends,
+                f"Angle of the {proximal}→{distal} vector above the forward horizontal, in the body's sagittal "
+                f"plane (the vertical plane perpendicular to the horizontal part of the left→right {plane} line). "
+                "0° = pointing forward, +90° = up, -90° = down, ±180° = backward; unwrapped in time, so a "
+                "full turn keeps counting. NaN within 10° of the left-right axis.",
+                _segment(proximal, distal, heading),
+                circular=True,
+            )
+        )
+    return tuple(out)
+
+
+JOINT_ANGLE_DEFINITIONS = _joint_definitions()
+"""Every joint angle, left side first, then the trunk and pelvis."""
+
+SEGMENT_ANGLE_DEFINITIONS = _segment_definitions()
+"""Every segment angle to the horizontal: trunk, then thigh, shank, foot, upper arm, forearm per side."""
