@@ -121,7 +121,9 @@ def estimate_poses(
         # The chunk started on someone else: track it again from the athlete the previous chunk followed.
         seed = _seed_box(previous, plans[i])
         if seed is not None:
-            results[i] = _estimate_range(info, plans[i], sport, seed, progress=_ignore_progress)
+            (results[i],) = run_chunked(
+                _estimate_range, [(info, plans[i], sport, seed)], workers=1, on_progress=_ignore_progress, isolate=True
+            )
             reconciled += 1
     quality = results[0][1]
     for _, other in results[1:]:

@@ -39,19 +39,25 @@ def _call(task: Callable[..., R], args: tuple[Any, ...]) -> R:
 
 
 def run_chunked(
-    task: Callable[..., R], arguments: Sequence[tuple[Any, ...]], *, workers: int, on_progress: ProgressTick
+    task: Callable[..., R],
+    arguments: Sequence[tuple[Any, ...]],
+    *,
+    workers: int,
+    on_progress: ProgressTick,
+    isolate: bool = False,
 ) -> list[R]:
     """Return ``[task(*args, progress=…) for args in arguments]``, computed in ``workers`` processes.
 
     ``task`` must be a module-level function (it is pickled); results come back in argument order. An
-    exception in any task is raised here, after the pool has shut down.
+    exception in any task is raised here, after the pool has shut down. A single task runs in this
+    process unless ``isolate`` (e.g. to keep MediaPipe's memory out of a long-lived parent).
     """
-    if workers <= 1 or len(arguments) <= 1:
+    if not isolate and (workers <= 1 or len(arguments) <= 1):
         return [task(*args, progress=on_progress) for args in arguments]
     context = multiprocessing.get_context("spawn")
     channel = context.Queue()
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(channel,)
+        max_workers=max(1, workers), mp_context=context, initializer=_init_worker, initargs=(channel,)
     ) as pool:
         futures = [pool.submit(_call, task, args) for args in arguments]
         while not all(f.done() for f in futures):

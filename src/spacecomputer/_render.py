@@ -32,10 +32,13 @@ def _render_segment(
     end_s: float,
     landmarks: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     path: Path,
+    encoder_threads: int | None = None,
     *,
     progress: ProgressTick,
 ) -> Path:
-    with OverlayWriter(path, width_px=info.width_px, height_px=info.height_px, fps=info.fps) as writer:
+    with OverlayWriter(
+        path, width_px=info.width_px, height_px=info.height_px, fps=info.fps, encoder_threads=encoder_threads
+    ) as writer:
         for video_frame in iter_frames(info, start_s=start_s, end_s=end_s):
             pose = landmarks.get(video_frame.index)
             writer.write(
@@ -92,7 +95,8 @@ def render_overlay(
         for plan in plans:
             start_s = max(plan.keep_from_s, 0.0)
             part = {i: pose for i, pose in landmarks.items() if _in_segment(image, i, start_s, plan.keep_until_s)}
-            arguments.append((info, start_s, plan.keep_until_s, part, scratch / f"{plan.index:03d}.mp4"))
+            segment = scratch / f"{plan.index:03d}.mp4"
+            arguments.append((info, start_s, plan.keep_until_s, part, segment, 1))
         segments = run_chunked(_render_segment, arguments, workers=workers, on_progress=on_progress)
         _join(segments, path)
     finally:

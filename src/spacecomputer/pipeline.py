@@ -230,6 +230,8 @@ def analyze_video(
 
     stages.start("post-process")
     result_parts = _clean(info, frames, camera, options)
+    n_frames = len(frames)
+    del frames  # per-frame estimator output: the sequences hold what is needed from here on
     image, metric, processing_bits, trajectory_info, warnings = result_parts
     warnings = [*quality.warnings, *warnings]
     stages.stop()
@@ -264,7 +266,7 @@ def analyze_video(
             processing=processing,
             throughput=ThroughputInfo(
                 wall_s=round(throughput_s, 3),
-                frames_per_s=round(len(frames) / throughput_s, 2) if throughput_s > 0 else 0.0,
+                frames_per_s=round(n_frames / throughput_s, 2) if throughput_s > 0 else 0.0,
                 stage_s=stage_s,
             ),
             warnings=warnings,

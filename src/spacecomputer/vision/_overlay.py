@@ -181,6 +181,9 @@ class OverlayWriter:
         x264 constant rate factor: 0 lossless … 51 worst; 18-28 is the useful range.
     preset
         x264 speed preset (``"ultrafast"`` … ``"veryslow"``): slower is smaller at equal quality.
+    encoder_threads
+        x264 worker threads; ``None``: x264's automatic choice (about 1.5 per core). Writers running in
+        parallel processes use 1, which saves each one the memory of several frame threads.
 
     Attributes
     ----------
@@ -202,6 +205,7 @@ class OverlayWriter:
         max_width_px: int | None = None,
         crf: int = 23,
         preset: str = "veryfast",
+        encoder_threads: int | None = None,
     ) -> None:
         if width_px < 1 or height_px < 1 or (max_width_px is not None and max_width_px < 2):
             raise InvalidInputError(
@@ -233,6 +237,8 @@ class OverlayWriter:
         stream.pix_fmt = "yuv420p"
         stream.time_base = stream.codec_context.time_base = _TIME_BASE  # frame times pass unrounded
         stream.options = {"crf": str(crf), "preset": preset}
+        if encoder_threads is not None:
+            stream.options["threads"] = str(max(1, encoder_threads))
         context = stream.codec_context
         context.colorspace, context.color_range = Colorspace.ITU709, ColorRange.MPEG
         context.color_primaries, context.color_trc = ColorPrimaries.BT709, ColorTrc.BT709
