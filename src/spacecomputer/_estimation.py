@@ -25,6 +25,11 @@ __all__ = ["CHUNK_WARMUP_S", "estimate_poses"]
 CHUNK_WARMUP_S = 1.0
 """Seconds decoded before each chunk's own part so that BlazePose's tracking has settled at the seam."""
 
+ESTIMATION_MAX_WIDTH_PX = 1280
+"""Wider frames are downscaled before BlazePose. Its models see 224–256 px crops, while MediaPipe's
+graph allocates several full-size buffers per input size: a 1080p frame costs about 230 MB more per
+estimator than its model needs. Landmarks are mapped back to full-size pixels."""
+
 
 def _estimate_range(
     info: VideoInfo,
@@ -38,18 +43,32 @@ def _estimate_range(
 
     ``seed_box_px`` starts the track on a known athlete box instead of the first person detected.
     """
-    quality = QualityAccumulator(width_px=info.width_px, height_px=info.height_px, fps=info.fps, sport=sport)
+    scale = min(1.0, ESTIMATION_MAX_WIDTH_PX / info.width_px)
     frames = EstimatedFrames()
+    quality: QualityAccumulator | None = None
     with BlazePoseEstimator() as tracking, BlazePoseEstimator(static_image_mode=True) as static:
         tracker = AthleteTracker(tracking, static)
         if seed_box_px is not None:
-            tracker.follow(seed_box_px)
-        for video_frame in iter_frames(info, start_s=plan.decode_from_s, end_s=plan.keep_until_s):
+            tracker.follow(tuple(v * scale for v in seed_box_px))  # type: ignore[arg-type]
+        max_width = ESTIMATION_MAX_WIDTH_PX if scale < 1.0 else None
+        for video_frame in iter_frames(
+            info, start_s=plan.decode_from_s, end_s=plan.keep_until_s, max_width_px=max_width
+        ):
+            if quality is None:
+                height_px, width_px = video_frame.image.shape[:2]
+                quality = QualityAccumulator(
+                    width_px=width_px, height_px=height_px, fps=info.fps, sport=sport, source_width_px=info.width_px
+                )
             tracked = tracker.update(video_frame.image)
-            frames.append(video_frame.index, video_frame.timestamp_s, tracked.pose, tracked.status.value)
+            pose = tracked.pose
+            if pose is not None and scale < 1.0:
+                pose = pose.mapped_from_crop(offset_x_px=0.0, offset_y_px=0.0, scale=scale)
+            frames.append(video_frame.index, video_frame.timestamp_s, pose, tracked.status.value)
             if video_frame.timestamp_s >= plan.keep_from_s:
                 quality.add(video_frame.image, tracked.pose)
                 progress(1)
+    if quality is None:
+        quality = QualityAccumulator(width_px=info.width_px, height_px=info.height_px, fps=info.fps, sport=sport)
     return frames, quality
 
 

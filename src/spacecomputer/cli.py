@@ -130,7 +130,7 @@ def analyze(
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<video>-<time>).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print analysis.json to stdout, no bar.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse videos below the quality threshold.")] = False,
-    workers: Annotated[int, typer.Option("--workers", help="Processes for pose estimation; 0 = one per core.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Processes for long videos; 0 = one per core.")] = 0,
     cutoff: Annotated[str | None, typer.Option("--cutoff", help="Low-pass cut-off in Hz, or 'auto'.")] = None,
     no_overlay: Annotated[bool, typer.Option("--no-overlay", help="Skip overlay.mp4.")] = False,
 ) -> None:

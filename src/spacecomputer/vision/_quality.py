@@ -195,6 +195,10 @@ class QualityAccumulator:
         Image metrics are computed on frames 0, k, 2k, … (k = ``sample_every``).
     analysis_width_px
         Width of the grey image the image metrics are computed on, pixels.
+    source_width_px
+        Width of the video when the images passed to :meth:`add` were downscaled from it (and the poses
+        are in the downscaled pixels); pixel metrics (size, body height, camera speed) are reported at the
+        video's size. ``None``: the images are the video's own size.
 
     """
 
@@ -207,6 +211,7 @@ class QualityAccumulator:
         sport: str | None = None,
         sample_every: int = 5,
         analysis_width_px: int = 480,
+        source_width_px: int | None = None,
     ) -> None:
         sizes = {"width_px": width_px, "height_px": height_px, "sample_every": sample_every}
         for name, value in (sizes | {"analysis_width_px": analysis_width_px}).items():
@@ -215,6 +220,9 @@ class QualityAccumulator:
         if not (math.isfinite(fps) and fps > 0):
             raise InvalidInputError(f"fps must be finite and positive; got {fps}", details={"fps": fps})
         self._width_px, self._height_px, self._fps = width_px, height_px, float(fps)
+        self._to_source = (source_width_px or width_px) / width_px
+        if self._to_source < 1.0:
+            raise InvalidInputError(f"source_width_px must be at least width_px ({width_px}); got {source_width_px}")
         self._sport = (sport or "general").strip().lower()
         self._sample_every = sample_every
         self._analysis_width_px = min(analysis_width_px, width_px)
@@ -242,7 +250,7 @@ class QualityAccumulator:
             box = pose.bbox_px()
             self._n_detected += 1
             self._visibility_sum += pose.mean_visibility
-            self._body_heights_px.append(box[3] - box[1])
+            self._body_heights_px.append((box[3] - box[1]) * self._to_source)
         if self._n_frames % self._sample_every == 0:
             self._add_sample(image_rgb, box)
         self._n_frames += 1
@@ -253,8 +261,8 @@ class QualityAccumulator:
         Counts and per-sample lists are concatenated; the camera motion across the seam between the two
         parts is not measured (one interval fewer).
         """
-        mine = (self._width_px, self._height_px, self._fps, self._sport, self._sample_every)
-        theirs = (later._width_px, later._height_px, later._fps, later._sport, later._sample_every)
+        mine = (self._width_px, self._height_px, self._to_source, self._fps, self._sport, self._sample_every)
+        theirs = (later._width_px, later._height_px, later._to_source, later._fps, later._sport, later._sample_every)
         if mine != theirs:
             raise InvalidInputError(
                 f"cannot merge quality accumulators of different videos or settings: {mine} vs {theirs}"
@@ -287,7 +295,9 @@ class QualityAccumulator:
                     mask[y0:y1, x0:x1] = 0
             shift = _background_shift_px(self._previous_grey, grey, mask)
             interval_s = self._sample_every / self._fps
-            self._velocities_px_per_s.append(None if shift is None else shift / self._scale / interval_s)
+            self._velocities_px_per_s.append(
+                None if shift is None else shift / self._scale / interval_s * self._to_source
+            )
         self._previous_grey, self._previous_box = grey, box
 
     def _analysis_box(
@@ -330,7 +340,7 @@ class QualityAccumulator:
         min_fps_hz = MIN_FPS_BY_SPORT[sport]
         rules = (*_RULES, ("frame_rate", "fps_hz", _Ramp(bad=0.5 * min_fps_hz, good=min_fps_hz), "too slow"))
         sub_scores, reasons = _rate(metrics | {"fps_hz": self._fps}, rules, n_frames=self._n_frames)
-        static_speed_px_per_s = _STATIC_SPEED_WIDTHS_PER_S * self._width_px
+        static_speed_px_per_s = _STATIC_SPEED_WIDTHS_PER_S * self._width_px * self._to_source
         motion, speed, drift, coherence = _classify_camera_motion(
             self._velocities_px_per_s, static_speed_px_per_s=static_speed_px_per_s
         )
@@ -355,8 +365,8 @@ class QualityAccumulator:
             n_frames=self._n_frames,
             n_sampled_frames=len(stats),
             sport=sport,
-            width_px=self._width_px,
-            height_px=self._height_px,
+            width_px=round(self._width_px * self._to_source),
+            height_px=round(self._height_px * self._to_source),
             fps_hz=self._fps,
             min_fps_hz=min_fps_hz,
             camera_motion=motion,
