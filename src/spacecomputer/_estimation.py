@@ -46,8 +46,10 @@ def _estimate_range(
     scale = min(1.0, ESTIMATION_MAX_WIDTH_PX / info.width_px)
     frames = EstimatedFrames()
     quality: QualityAccumulator | None = None
-    with BlazePoseEstimator() as tracking, BlazePoseEstimator(static_image_mode=True) as static:
-        tracker = AthleteTracker(tracking, static)
+    # One BlazePose graph serves both the full-frame tracking and the re-acquisition crops: a second
+    # graph costs about 200 MB per worker, and a reset estimator detects afresh like a static one.
+    with BlazePoseEstimator() as estimator:
+        tracker = AthleteTracker(estimator, estimator)
         if seed_box_px is not None:
             tracker.follow(tuple(v * scale for v in seed_box_px))  # type: ignore[arg-type]
         max_width = ESTIMATION_MAX_WIDTH_PX if scale < 1.0 else None

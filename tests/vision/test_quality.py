@@ -307,3 +307,22 @@ def test_any_input_gives_a_bounded_json_report(
     assert 0.0 <= report.detection_ratio <= 1.0
     assert report.median_body_height_px >= 0.0
     _assert_json_clean(report)
+
+
+def test_downscaled_frames_report_pixel_metrics_at_the_video_size() -> None:
+    offsets = [(200 + 3 * i, 150) for i in range(40)]
+    frames = _crops(offsets)
+    poses = [_pose((100.0, 50.0, 180.0, 330.0)) for _ in frames]
+    native = _report(frames, poses)
+    half = QualityAccumulator(
+        width_px=WIDTH // 2, height_px=HEIGHT // 2, fps=30.0, source_width_px=WIDTH, analysis_width_px=240
+    )
+    for frame, pose in zip(frames, poses, strict=True):
+        small = cv2.resize(frame, (WIDTH // 2, HEIGHT // 2), interpolation=cv2.INTER_AREA)
+        half.add(np.ascontiguousarray(small), pose.mapped_from_crop(offset_x_px=0, offset_y_px=0, scale=2.0))
+    report = half.report(min_score=0.5)
+    assert (report.width_px, report.height_px) == (native.width_px, native.height_px)
+    assert report.median_body_height_px == pytest.approx(native.median_body_height_px)
+    assert report.camera_drift_px_per_s == pytest.approx(native.camera_drift_px_per_s, rel=0.1)
+    with pytest.raises(InvalidInputError, match="source_width_px"):
+        QualityAccumulator(width_px=100, height_px=50, fps=30.0, source_width_px=50)

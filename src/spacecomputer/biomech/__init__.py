@@ -1,6 +1,8 @@
-"""Biomechanics from a metric pose sequence (issue 3, in progress): body segment model and kinematics.
+"""Biomechanics from a metric pose sequence (issue 3, in progress).
 
-Not yet called by the pipeline: events, kinetics, energy, stability, risk and uncertainty are still to come.
+Done as library functions: the de Leva body segment model, joint/segment kinematics, foot events, phases and
+sprint/jump/landing metrics. Not yet called by the pipeline; kinetics, energy, stability, risk and
+uncertainty are still to come.
 """
 
 from spacecomputer.biomech._body_model import (
@@ -13,6 +15,15 @@ from spacecomputer.biomech._body_model import (
     segment_inertia,
     segment_lengths_m,
     whole_body_com,
+)
+from spacecomputer.biomech._events import (
+    FootContacts,
+    FootEvent,
+    Phase,
+    contact_phases,
+    detect_foot_contacts,
+    detect_foot_events,
+    flight_phases,
 )
 from spacecomputer.biomech._kinematics import (
     JOINT_CENTRES,
@@ -28,11 +39,16 @@ from spacecomputer.biomech._kinematics import (
     range_of_motion,
     segment_angles,
 )
+from spacecomputer.biomech._movement_metrics import MetricValue, com_horizontal_speed_m_s, movement_metrics
 
 __all__ = [
     "JOINT_CENTRES",
     "BodyModel",
+    "FootContacts",
+    "FootEvent",
     "KinematicSeries",
+    "MetricValue",
+    "Phase",
     "PointKinematics",
     "RangeOfMotion",
     "SegmentInertia",
@@ -40,10 +56,16 @@ __all__ = [
     "Sex",
     "angular_acceleration_deg_s2",
     "angular_velocity_deg_s",
+    "com_horizontal_speed_m_s",
+    "contact_phases",
+    "detect_foot_contacts",
+    "detect_foot_events",
+    "flight_phases",
     "joint_angles",
     "joint_centre_kinematics",
     "linear_acceleration_m_s2",
     "linear_velocity_m_s",
+    "movement_metrics",
     "range_of_motion",
     "segment_angles",
     "segment_com",

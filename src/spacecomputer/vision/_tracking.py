@@ -114,7 +114,9 @@ class AthleteTracker:
     tracking_estimator
         Runs on every full frame in tracking mode.
     crop_estimator
-        Runs in static-image mode on the re-acquisition crops.
+        Runs on the re-acquisition crops, in static-image mode or freshly reset. It may be the same object
+        as ``tracking_estimator``: the tracker then resets it after each crop, so that the next full frame
+        is detected afresh rather than tracked from the crop's region of interest.
     max_jump_fraction
         Largest distance from the predicted box centre one frame on, body sizes.
     gate_growth_per_frame
@@ -263,6 +265,9 @@ class AthleteTracker:
         if x1 - x0 < 2 or y1 - y0 < 2:  # the prediction has left the image
             return None
         found = self._crop.estimate(np.ascontiguousarray(image_rgb[y0:y1, x0:x1]))
+        if self._crop is self._tracking:
+            # One estimator in both roles (to save memory): its region of interest now refers to the crop.
+            self._tracking.reset()
         if found is None:
             return None
         mapped = found.mapped_from_crop(offset_x_px=float(x0), offset_y_px=float(y0))
