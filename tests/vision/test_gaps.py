@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
-from spacecomputer.vision._gaps import LongGap, contiguous_runs, fill_gaps
+from spacecomputer.vision._gaps import LongGap, fill_gaps
 
 FPS = 30.0
 

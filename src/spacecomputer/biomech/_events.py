@@ -52,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from spacecomputer.biomech._kinematics import linear_velocity_m_s
 from spacecomputer.domain import PoseSequence
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
 
 __all__ = [
@@ -326,16 +327,10 @@ def _joint(sequence: PoseSequence, name: str) -> NDArray[np.float64]:
         ) from None
 
 
-def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """(start, stop) of the runs of True in a 1-D mask, stop exclusive."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
-
-
 def _rolling_low_percentile(values: NDArray[np.float64], *, half_width: int, percentile: float) -> NDArray[np.float64]:
     """Percentile of the finite values in a centred window, computed within each contiguous finite run."""
     out = np.full(values.shape, np.nan)
-    for start, stop in _runs(np.isfinite(values)):
+    for start, stop in contiguous_runs(np.isfinite(values)):
         run = values[start:stop]
         padded = np.pad(run, half_width, constant_values=np.nan)
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
@@ -348,12 +343,12 @@ def _debounce(
 ) -> NDArray[np.bool_]:
     """Fill short airborne runs between contacts, then drop short contact runs, within each known run."""
     out = raw & known
-    for start, stop in _runs(known):
+    for start, stop in contiguous_runs(known):
         segment = out[start:stop]
-        for a, b in _runs(~segment):
+        for a, b in contiguous_runs(~segment):
             if a > 0 and b < segment.size and b - a < min_airborne:
                 segment[a:b] = True
-        for a, b in _runs(segment):
+        for a, b in contiguous_runs(segment):
             if b - a < min_contact:
                 segment[a:b] = False
     return out
@@ -375,7 +370,7 @@ def _bounded_runs(state: NDArray[np.int8], inside: int, outside: int) -> list[tu
     n = state.size
     return [
         (start, stop)
-        for start, stop in _runs(state == inside)
+        for start, stop in contiguous_runs(state == inside)
         if start > 0 and stop < n and state[start - 1] == outside and state[stop] == outside
     ]
 

@@ -70,6 +70,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from spacecomputer.biomech._angles import JOINT_ANGLE_DEFINITIONS, SEGMENT_ANGLE_DEFINITIONS, AngleDefinition, Points
 from spacecomputer.domain import PoseSequence
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
 
 __all__ = [
@@ -399,12 +400,6 @@ def _timestamps(timestamps_s: ArrayLike, n_frames: int) -> NDArray[np.float64]:
     return t
 
 
-def _runs(present: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """(start, stop) of the runs of True in a 1-D mask, stop exclusive."""
-    edges = np.diff(np.concatenate(([0], present.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
-
-
 def _present(values: NDArray[np.float64]) -> NDArray[np.bool_]:
     """(T,) mask of samples whose components are all finite."""
     if values.size == 0:
@@ -423,14 +418,14 @@ def _samples(positions_m: ArrayLike) -> NDArray[np.float64]:
 
 def _unwrapped_deg(values: NDArray[np.float64]) -> NDArray[np.float64]:
     out = values.copy()
-    for start, stop in _runs(_present(values)):
+    for start, stop in contiguous_runs(_present(values)):
         out[start:stop] = np.unwrap(values[start:stop], period=360.0)
     return out
 
 
 def _first_derivative(values: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     out = np.full(values.shape, np.nan)
-    for start, stop in _runs(_present(values)):
+    for start, stop in contiguous_runs(_present(values)):
         if stop - start >= 2:
             out[start:stop] = np.gradient(values[start:stop], t[start:stop], axis=0, edge_order=1)
     return out
@@ -439,7 +434,7 @@ def _first_derivative(values: NDArray[np.float64], t: NDArray[np.float64]) -> ND
 def _second_derivative(values: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     out = np.full(values.shape, np.nan)
     trailing = (1,) * (values.ndim - 1)
-    for start, stop in _runs(_present(values)):
+    for start, stop in contiguous_runs(_present(values)):
         if stop - start < 3:
             continue
         v = values[start:stop]

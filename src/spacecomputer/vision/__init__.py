@@ -3,10 +3,11 @@
 Each stage is a private module; this package re-exports their public surface.
 """
 
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.vision._camera import CameraModel, load_calibration
 from spacecomputer.vision._camera_motion import CameraMotion
 from spacecomputer.vision._filtering import ResidualAnalysis, butterworth_lowpass, residual_analysis_cutoff
-from spacecomputer.vision._gaps import GapFillResult, LongGap, contiguous_runs, fill_gaps
+from spacecomputer.vision._gaps import GapFillResult, LongGap, fill_gaps
 from spacecomputer.vision._overlay import OverlayWriter, draw_pose
 from spacecomputer.vision._pose import BlazePoseEstimator, PoseEstimator
 from spacecomputer.vision._postprocess import GapFilling, Smoothing, fill_sequence_gaps, smooth_sequence

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import butter, sosfiltfilt
 
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
-from spacecomputer.vision._gaps import contiguous_runs
 
 __all__ = ["ResidualAnalysis", "butterworth_lowpass", "residual_analysis_cutoff"]
 

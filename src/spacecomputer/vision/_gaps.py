@@ -16,9 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import PchipInterpolator
 
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
 
-__all__ = ["GapFillResult", "LongGap", "contiguous_runs", "fill_gaps"]
+__all__ = ["GapFillResult", "LongGap", "fill_gaps"]
 
 _DURATION_TOLERANCE_S = 1e-9
 """Slack on ``gap duration <= max_gap_s`` so that a gap of exactly ``max_gap_s`` survives rounding."""
@@ -54,39 +55,6 @@ class GapFillResult:
     positions: NDArray[np.float64]
     filled: NDArray[np.bool_]
     long_gaps: tuple[LongGap, ...]
-
-
-def contiguous_runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """Return the ``(start, stop)`` index pairs of the runs of True in a 1-D boolean mask.
-
-    ``stop`` is exclusive, so ``mask[start:stop]`` is all True; runs are in increasing order.
-
-    Parameters
-    ----------
-    mask
-        (N,) array of dtype bool.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``mask`` is not one-dimensional or not of dtype bool.
-
-    Examples
-    --------
-    >>> contiguous_runs(np.array([True, True, False, True]))
-    [(0, 2), (3, 4)]
-
-    """
-    flags = np.asarray(mask)
-    if flags.ndim != 1 or flags.dtype != np.bool_:
-        raise InvalidInputError(
-            f"mask must be a 1-D bool array; got shape {flags.shape} of dtype {flags.dtype}",
-            details={"shape": list(flags.shape), "dtype": str(flags.dtype)},
-        )
-    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    stops = np.flatnonzero(edges == -1)
-    return [(int(start), int(stop)) for start, stop in zip(starts, stops, strict=True)]
 
 
 def fill_gaps(positions: NDArray[np.float64], timestamps_s: NDArray[np.float64], *, max_gap_s: float) -> GapFillResult:
