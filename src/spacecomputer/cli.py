@@ -111,7 +111,7 @@ def _summary_table(result: AnalysisResult) -> Table:
     table.add_row(
         "throughput",
         f"{analysis.throughput.frames_per_s:.1f} frames/s ({analysis.throughput.wall_s:.1f} s, "
-        f"{analysis.processing.workers} worker(s))",
+        f"{analysis.processing.chunking.chunks} chunk(s) on up to {analysis.processing.workers} worker(s))",
     )
     if result.out_dir is not None:
         table.add_row("outputs", str(result.out_dir))
