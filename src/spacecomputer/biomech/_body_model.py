@@ -73,9 +73,9 @@ __all__ = [
 ]
 
 DEFAULT_MASS_KG = 70.0
-"""Mass assumed when none is given, kg: a round placeholder of ours, not a population value."""
+"""Mass assumed when none is given, kg: a round default of ours, not a population value."""
 DEFAULT_HEIGHT_M = 1.70
-"""Height assumed when none is given, m: a round placeholder of ours, not a population value."""
+"""Height assumed when none is given, m: a round default of ours, not a population value."""
 MASS_RANGE_KG = (15.0, 300.0)
 """Plausible body masses, kg (the same bounds as ``pipeline.AnalyzeOptions``)."""
 HEIGHT_RANGE_M = (0.5, 2.6)
@@ -286,13 +286,13 @@ class BodyModel:
         if mass_kg is None:
             mass_kg = DEFAULT_MASS_KG
             notes.append(
-                f"mass not given: {DEFAULT_MASS_KG:g} kg assumed (a round placeholder, not a population value); "
+                f"mass not given: {DEFAULT_MASS_KG:g} kg assumed (a round default, not a population value); "
                 "segment masses, inertia and forces scale with it, the centre of mass does not"
             )
         if height_m is None:
             height_m = DEFAULT_HEIGHT_M
             notes.append(
-                f"height not given: {DEFAULT_HEIGHT_M:.2f} m assumed (a round placeholder, not a population "
+                f"height not given: {DEFAULT_HEIGHT_M:.2f} m assumed (a round default, not a population "
                 "value); segment lengths come from the landmarks, not from it"
             )
         if sex is None:
