@@ -356,3 +356,30 @@ def test_real_video_stays_on_the_athlete_through_a_backflip(tracked_sample_video
         if results[index].pose is not None:
             assert _centre(results[index].pose)[0] > 500, index
     assert sum(r.pose is not None for r in results[202:227]) >= 20
+
+
+@dataclass
+class SharedFake:
+    """One estimator in both roles: full frames go to the scene's locked person, smaller images are crops."""
+
+    full: FullFrameFake
+    crop: CropFake
+
+    def estimate(self, image_rgb: NDArray[np.uint8]) -> PoseFrame | None:
+        if image_rgb.shape == COORDINATE_IMAGE.shape:
+            return self.full.estimate(image_rgb)
+        return self.crop.estimate(image_rgb)
+
+    def reset(self) -> None:
+        self.full.reset()
+
+
+def test_one_estimator_in_both_roles_is_reset_after_each_crop() -> None:
+    scene = Scene()
+    shared = SharedFake(FullFrameFake(scene), CropFake(scene))
+    tracker = AthleteTracker(shared, shared)  # type: ignore[arg-type]
+    for i in range(5):
+        _step(tracker, scene, [_person(200 + 10 * i, 300, 200), _person(800, 300, 200)], 0)
+    result = _step(tracker, scene, [_person(800, 300, 200), _person(250, 300, 200)], 0)
+    assert result.status is TrackStatus.REACQUIRED
+    assert shared.full.resets == 2  # before the crop (identity jump) and after it (crop's region of interest)
