@@ -36,6 +36,7 @@ from spacecomputer.domain._analysis import (
     TrajectoryInfo,
     VideoSummary,
 )
+from spacecomputer.domain._anthropometry import HEIGHT_RANGE_M, MASS_RANGE_KG
 from spacecomputer.errors import InvalidInputError, NoAthleteDetectedError, QualityRejectedError
 from spacecomputer.vision._camera import CameraModel, load_calibration
 from spacecomputer.vision._pose import BlazePoseEstimator
@@ -48,8 +49,8 @@ from spacecomputer.vision._video import VideoInfo, probe_video
 
 __all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
 
-MIN_HEIGHT_M, MAX_HEIGHT_M = 0.5, 2.6
-MIN_MASS_KG, MAX_MASS_KG = 15.0, 300.0
+MIN_HEIGHT_M, MAX_HEIGHT_M = HEIGHT_RANGE_M
+MIN_MASS_KG, MAX_MASS_KG = MASS_RANGE_KG
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from spacecomputer.biomech._body_model import (
-    SHOULDER_HEIGHT_FRACTION,
     BodyModel,
     Sex,
     head_segment_length_m,
@@ -122,12 +121,6 @@ def test_segments_cover_the_body_and_mirror() -> None:
             assert right.proximal.landmarks == tuple(n.replace("left_", "right_") for n in segment.proximal.landmarks)
     with pytest.raises(KeyError, match="left_thigh"):
         MALE.segment("tail")
-
-
-def test_shoulder_fraction_is_the_pipelines() -> None:
-    from spacecomputer.vision._trajectory import SHOULDER_HEIGHT_FRACTION as PIPELINE_FRACTION
-
-    assert SHOULDER_HEIGHT_FRACTION == PIPELINE_FRACTION
 
 
 # -- anthropometry --------------------------------------------------------------------------------

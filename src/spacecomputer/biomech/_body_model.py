@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spacecomputer.domain import PoseSequence
+from spacecomputer.domain._anthropometry import HEIGHT_RANGE_M, MASS_RANGE_KG, SHOULDER_HEIGHT_FRACTION
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
 
 __all__ = [
@@ -76,12 +77,6 @@ DEFAULT_MASS_KG = 70.0
 """Mass assumed when none is given, kg: a round default of ours, not a population value."""
 DEFAULT_HEIGHT_M = 1.70
 """Height assumed when none is given, m: a round default of ours, not a population value."""
-MASS_RANGE_KG = (15.0, 300.0)
-"""Plausible body masses, kg (the same bounds as ``pipeline.AnalyzeOptions``)."""
-HEIGHT_RANGE_M = (0.5, 2.6)
-"""Plausible standing heights, m (the same bounds as ``pipeline.AnalyzeOptions``)."""
-SHOULDER_HEIGHT_FRACTION = 0.818
-"""Shoulder height over stature: the pipeline's modelling assumption (``vision/_trajectory.py``), reused."""
 
 
 class Sex(StrEnum):

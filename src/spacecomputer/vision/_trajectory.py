@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from spacecomputer.domain._anthropometry import SHOULDER_HEIGHT_FRACTION
 from spacecomputer.domain._frames import CoordinateFrame
 from spacecomputer.domain._pose_sequence import PoseSequence
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
@@ -53,9 +54,6 @@ __all__ = [
     "estimate_body_height_m",
     "recover_global_trajectory",
 ]
-
-SHOULDER_HEIGHT_FRACTION = 0.818
-"""Shoulder height as a fraction of standing height: our own modelling assumption."""
 
 _LEG_CHAINS = (
     ("left_heel", "left_ankle", "left_knee", "left_hip"),
