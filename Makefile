@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 # inside it. Its metadata pins numpy<2, yet it runs on numpy 2.x, which the rest of the stack needs:
 # install it without its declared dependencies; its real run-time needs are pinned in pyproject.toml.
 MEDIAPIPE := mediapipe==0.10.21
+# Pose2Sim ships the OpenSim model, BlazePose marker set and IK setup of the OpenSim cross-check; its own
+# dependencies (a full vision stack) are not needed for those files.
+POSE2SIM := pose2sim==0.10.49
 SAMPLE := data/videos/sports2d-demo.mp4
 
 .PHONY: install run test lint typecheck unit bench eval clean
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip install --quiet --no-deps $(MEDIAPIPE)
+	$(PY) -m pip install --quiet --no-deps $(MEDIAPIPE) $(POSE2SIM)
 	touch $(STAMP)
 
 run: $(STAMP)
