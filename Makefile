@@ -40,8 +40,10 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) benchmarks/pose_throughput.py
+	$(PY) benchmarks/biomechanics_speed.py
 
-eval: bench
+eval: $(STAMP)
+	$(PY) benchmarks/opensim_agreement.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -59,15 +59,25 @@ def _analyze(*args: str) -> tuple[int, str, str]:
 
 
 def test_analyze_writes_a_run_and_prints_the_summary(short_clip: Path, tmp_path: Path) -> None:
-    code, _, stderr = _analyze(str(short_clip), "--out", str(tmp_path / "run"), "--height", "1.65")
+    code, _, stderr = _analyze(
+        str(short_clip), "--out", str(tmp_path / "run"), "--height", "1.65", "--mass", "60", "--sex", "Female"
+    )
     assert code == 0, stderr
     assert "detection rate" in stderr
+    assert "Biomechanics" in stderr
+    assert "estimated from video" in stderr
+    section = json.loads((tmp_path / "run" / "analysis.json").read_text())["biomechanics"]
+    assert (section["body_model"]["sex"], section["body_model"]["mass_kg"]) == ("female", 60.0)
     assert {p.name for p in (tmp_path / "run").iterdir()} == {
         "analysis.json",
+        "kinematics.mot",
+        "markers.trc",
+        "metrics.csv",
         "overlay.mp4",
         "poses.parquet",
         "poses_image.parquet",
         "quality.json",
+        "report.html",
     }
 
 
@@ -123,6 +133,7 @@ def test_partly_visible_athlete_is_a_warning(tmp_path: Path) -> None:
         (["--height", "165"], "invalid_input", "did you mean 1.65"),
         (["--mass", "-3"], "invalid_input", "kilograms"),
         (["--cutoff", "fast"], "invalid_input", "--cutoff"),
+        (["--sex", "other"], "invalid_input", "sex must be one of"),
     ],
 )
 def test_wrong_units_are_refused_before_any_work(

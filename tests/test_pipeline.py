@@ -54,7 +54,17 @@ def test_parallel_chunks_stitch_into_the_single_process_result(
 def test_outputs_are_all_there(run: AnalysisResult) -> None:
     assert run.out_dir is not None
     names = sorted(p.name for p in run.out_dir.iterdir())
-    assert names == ["analysis.json", "overlay.mp4", "poses.parquet", "poses_image.parquet", "quality.json"]
+    assert names == [
+        "analysis.json",
+        "kinematics.mot",
+        "markers.trc",
+        "metrics.csv",
+        "overlay.mp4",
+        "poses.parquet",
+        "poses_image.parquet",
+        "quality.json",
+        "report.html",
+    ]
     assert [p.name for p in run.out_dir.parent.iterdir()] == [run.out_dir.name]
 
 
@@ -62,12 +72,64 @@ def test_analysis_document_validates_and_matches(run: AnalysisResult) -> None:
     assert run.out_dir is not None
     document = json.loads((run.out_dir / "analysis.json").read_text())
     analysis = Analysis.model_validate(document)
-    assert analysis.schema_version == "1.0"
+    assert analysis.schema_version == "1.1"
     assert analysis.video.frame_count == 230
     assert analysis.pose.frames == 230
     assert analysis.trajectory.calibrated
     assert analysis.pose.coordinate_frame == "world"
     assert json.loads((run.out_dir / "quality.json").read_text())["score"] == analysis.quality["score"]
+
+
+def _refuse_non_finite(constant: str) -> None:
+    raise AssertionError(f"analysis.json holds {constant}")
+
+
+def test_biomechanics_are_in_the_document_with_uncertainty_and_no_nan(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    document = json.loads((run.out_dir / "analysis.json").read_text(), parse_constant=_refuse_non_finite)
+    section = Analysis.model_validate(document).biomechanics
+    assert section is not None
+    assert section.coordinate_frame == "world"
+    assert section.up == [0.0, 0.0, 1.0]
+    assert section.body_model.height_source == "given"
+    assert section.body_model.mass_source == "default"
+    assert section.movement.source == "sport_option"
+    assert section.uncertainty.draws > 0
+    assert section.uncertainty.common_sigma_m[0] > 0
+    knee = {s.name: s for s in section.scalars}["left_knee_flexion_range_deg"]
+    assert knee.available
+    assert knee.uncertainty is not None
+    assert knee.uncertainty > 0
+    assert "°" in knee.display
+    assert "±" in knee.display
+    assert any(s.estimated_from_video for s in section.scalars)
+    assert section.events, "the athlete lands from the box: foot contacts are expected"
+    assert {flag.level for flag in section.risk} <= {"green", "yellow", "red", "unavailable"}
+
+
+def test_metrics_csv_has_the_documented_columns_and_a_row_per_frame(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    assert run.analysis.biomechanics is not None
+    lines = (run.out_dir / "metrics.csv").read_text().splitlines()
+    assert lines[0].split(",") == run.analysis.biomechanics.series_columns
+    assert len(lines) == 1 + run.analysis.pose.frames
+    assert "nan" not in (run.out_dir / "metrics.csv").read_text().lower()
+    row = dict(zip(lines[0].split(","), lines[100].split(","), strict=True))
+    assert int(row["row"]) == 99
+    assert float(row["time_s"]) == pytest.approx(run.metric.timestamps_s[99], abs=1e-5)
+
+
+def test_opensim_files_and_the_report_are_written(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    assert run.analysis.biomechanics is not None
+    assert (run.out_dir / "markers.trc").read_text().startswith("PathFileType")
+    mot = (run.out_dir / "kinematics.mot").read_text()
+    assert "inDegrees=yes" in mot
+    assert "left_knee_flexion" in mot
+    page = (run.out_dir / "report.html").read_text()
+    assert "<script src" not in page
+    knee = {s.name: s for s in run.analysis.biomechanics.scalars}["left_knee_flexion_range_deg"]
+    assert knee.display in page
 
 
 def test_detection_rate_is_high(run: AnalysisResult) -> None:

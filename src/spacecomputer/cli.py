@@ -16,6 +16,7 @@ from spacecomputer import __version__
 from spacecomputer._native_logs import filtered_stderr
 from spacecomputer._rundir import default_run_directory
 from spacecomputer.config import get_settings
+from spacecomputer.domain._analysis_biomech import BiomechanicsSection
 from spacecomputer.errors import InvalidInputError, SpaceComputerError
 from spacecomputer.pipeline import AnalysisResult, AnalyzeOptions, analyze_video, default_workers
 
@@ -33,6 +34,7 @@ _STAGE_LABELS = {
     "probe": "Probing video",
     "estimate": "Tracking the athlete",
     "post-process": "Cleaning and placing in 3D",
+    "biomechanics": "Biomechanics",
     "overlay": "Rendering overlay.mp4",
     "write": "Writing outputs",
 }
@@ -118,6 +120,28 @@ def _summary_table(result: AnalysisResult) -> Table:
     return table
 
 
+_HEADLINE_CATEGORIES = ("sprint", "jump", "landing", "strike", "throw", "kinetics", "stability")
+_RISK_COLOURS = {"green": "green", "yellow": "yellow", "red": "red", "unavailable": "dim"}
+
+
+def _biomechanics_table(section: BiomechanicsSection) -> Table:
+    """Movement metrics, headline kinetics and risk flags, each with its ± (the rest is in analysis.json)."""
+    movement = section.movement
+    title = f"Biomechanics — {movement.family or 'no movement family'} ({movement.source.replace('_', ' ')})"
+    table = Table(title=title, show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    for scalar in section.scalars:
+        if scalar.category in _HEADLINE_CATEGORIES and scalar.available and not scalar.name.endswith("_work_j"):
+            label = scalar.name + (" *" if scalar.estimated_from_video else "")
+            table.add_row(label, scalar.display)
+    for flag in section.risk:
+        colour = _RISK_COLOURS[flag.level]
+        table.add_row(f"risk: {flag.name}", f"[{colour}]{flag.level}[/{colour}] {flag.display} — {flag.rule}")
+    table.add_row("", "* estimated from video (no force plates); ± = spread from landmark noise")
+    return table
+
+
 @app.command()
 def analyze(
     video: Annotated[Path, typer.Argument(help="Video file (MP4, MOV, MKV, WebM, AVI).")],
@@ -125,6 +149,9 @@ def analyze(
         float | None, typer.Option("--height", help="Athlete height, metres (sets the 3D scale).")
     ] = None,
     mass: Annotated[float | None, typer.Option("--mass", help="Athlete body mass, kilograms.")] = None,
+    sex: Annotated[
+        str | None, typer.Option("--sex", help="female or male: de Leva's segment table (default: their mean).")
+    ] = None,
     sport: Annotated[str | None, typer.Option("--sport", help="Movement, e.g. sprint, jump, boxing.")] = None,
     calib: Annotated[Path | None, typer.Option("--calib", help="Camera calibration, Pose2Sim/Sports2D TOML.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/<video>-<time>).")] = None,
@@ -140,6 +167,7 @@ def analyze(
         options = AnalyzeOptions(
             height_m=height,
             mass_kg=mass,
+            sex=sex.lower() if sex is not None else None,
             sport=sport,
             calibration_path=calib,
             cutoff_hz=_parse_cutoff(cutoff),  # type: ignore[arg-type]
@@ -163,6 +191,8 @@ def analyze(
         typer.echo(result.analysis.model_dump_json(indent=2))
         return
     console.print(_summary_table(result))
+    if result.biomechanics is not None:
+        console.print(_biomechanics_table(result.biomechanics.section))
     if not result.quality.passed:
         console.print(
             f"[yellow]warning[/yellow]: quality score {result.quality.score:.2f} is below the threshold; "

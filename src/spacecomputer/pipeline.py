@@ -19,9 +19,12 @@ import numpy as np
 from spacecomputer import __version__
 from spacecomputer._chunks import EstimatedFrames
 from spacecomputer._estimation import CHUNK_WARMUP_S, estimate_poses
+from spacecomputer._outputs import write_biomechanics_outputs
 from spacecomputer._parallel import ProgressCallback, stage_counter
 from spacecomputer._render import render_overlay
 from spacecomputer._rundir import check_output_directory, staged_directory
+from spacecomputer.biomech import BiomechanicsOptions, BiomechanicsResult, Sex, analyze_biomechanics
+from spacecomputer.biomech._analyze import DEFAULT_DRAWS
 from spacecomputer.config import VideoLimits, get_settings
 from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
 from spacecomputer.domain._analysis import (
@@ -37,7 +40,13 @@ from spacecomputer.domain._analysis import (
     VideoSummary,
 )
 from spacecomputer.domain._anthropometry import HEIGHT_RANGE_M, MASS_RANGE_KG
-from spacecomputer.errors import InvalidInputError, NoAthleteDetectedError, QualityRejectedError
+from spacecomputer.errors import (
+    InsufficientDataError,
+    InvalidInputError,
+    InvalidPoseDataError,
+    NoAthleteDetectedError,
+    QualityRejectedError,
+)
 from spacecomputer.vision._camera import CameraModel, load_calibration
 from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
@@ -49,6 +58,8 @@ from spacecomputer.vision._video import VideoInfo, probe_video
 
 __all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
 
+CAMERA_FRAME_UP = (0.0, -1.0, 0.0)
+"""Up in the camera frame of a level camera: OpenCV's camera y axis points down the image."""
 MIN_HEIGHT_M, MAX_HEIGHT_M = HEIGHT_RANGE_M
 MIN_MASS_KG, MAX_MASS_KG = MASS_RANGE_KG
 
@@ -59,6 +70,8 @@ class AnalyzeOptions:
 
     height_m: float | None = None
     mass_kg: float | None = None
+    sex: str | None = None
+    """``female`` or ``male`` selects de Leva's segment table; ``None`` uses the mean of the two."""
     sport: str | None = None
     calibration_path: Path | None = None
     cutoff_hz: float | Literal["auto"] | None = None
@@ -71,6 +84,8 @@ class AnalyzeOptions:
     limits: VideoLimits | None = None
     min_chunk_s: float = 10.0
     """Shortest part of the video worth its own worker process (starting one costs about 2 s of CPU)."""
+    uncertainty_draws: int = DEFAULT_DRAWS
+    """Monte Carlo draws behind each ± of the biomechanics (0: no uncertainty)."""
 
     def __post_init__(self) -> None:
         if self.height_m is not None and not MIN_HEIGHT_M <= self.height_m <= MAX_HEIGHT_M:
@@ -88,6 +103,12 @@ class AnalyzeOptions:
             raise InvalidInputError(
                 f"min_chunk_s must be at least twice the {CHUNK_WARMUP_S} s warm-up; got {self.min_chunk_s}"
             )
+        if self.sex is not None and self.sex not in {s.value for s in Sex}:
+            raise InvalidInputError(
+                f"sex must be one of {[s.value for s in Sex]}; got {self.sex!r}", details={"sex": self.sex}
+            )
+        if not 0 <= self.uncertainty_draws <= 1000:
+            raise InvalidInputError(f"uncertainty_draws must be between 0 and 1000; got {self.uncertainty_draws}")
         if self.workers < 1:
             raise InvalidInputError(f"workers must be at least 1; got {self.workers}")
         if isinstance(self.cutoff_hz, float | int) and not (math.isfinite(self.cutoff_hz) and self.cutoff_hz > 0):
@@ -104,6 +125,8 @@ class AnalysisResult:
     metric: PoseSequence
     """The same in metres: the calibrated world frame when a calibration was given, else the camera frame."""
     quality: QualityReport
+    biomechanics: BiomechanicsResult | None = None
+    """``None`` when the biomechanics could not be computed (the reason is in the warnings)."""
     out_dir: Path | None = None
 
 
@@ -230,11 +253,14 @@ def analyze_video(
         )
 
     stages.start("post-process")
-    result_parts = _clean(info, frames, camera, options)
+    cleaned = _clean(info, frames, camera, options)
     n_frames = len(frames)
     del frames  # per-frame estimator output: the sequences hold what is needed from here on
-    image, metric, processing_bits, trajectory_info, warnings = result_parts
-    warnings = [*quality.warnings, *warnings]
+    image, metric = cleaned.image, cleaned.metric
+    warnings = [*quality.warnings, *cleaned.warnings]
+
+    stages.start("biomechanics")
+    biomechanics = _biomechanics(cleaned, camera, options, warnings)
     stages.stop()
 
     processing = ProcessingInfo(
@@ -242,7 +268,7 @@ def analyze_video(
         model_complexity=BlazePoseEstimator.model_complexity,
         workers=options.workers,
         chunking=chunking,
-        **processing_bits,
+        **cleaned.processing_bits,
     )
     subject = SubjectInfo(
         height_m=options.height_m,
@@ -263,20 +289,24 @@ def analyze_video(
             subject=subject,
             quality=quality.to_dict(),
             pose=_pose_summary(image, metric),
-            trajectory=trajectory_info,
+            trajectory=cleaned.trajectory_info,
             processing=processing,
             throughput=ThroughputInfo(
                 wall_s=round(throughput_s, 3),
                 frames_per_s=round(n_frames / throughput_s, 2) if throughput_s > 0 else 0.0,
                 stage_s=stage_s,
             ),
+            biomechanics=None if biomechanics is None else biomechanics.section,
             warnings=warnings,
-            files=OutputFiles(overlay="overlay.mp4" if options.overlay else None),
+            files=OutputFiles(
+                overlay="overlay.mp4" if options.overlay else None,
+                **({} if biomechanics is not None else {"metrics": None, "markers": None, "kinematics": None}),
+            ),
         )
 
     if out_dir is None:
         analysis = build(time.perf_counter() - started, stages.seconds)
-        return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality)
+        return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality, biomechanics=biomechanics)
 
     with staged_directory(out_dir) as staging:
         metric.to_parquet(staging / "poses.parquet")
@@ -294,14 +324,57 @@ def analyze_video(
             )
         stages.start("write")
         analysis = build(time.perf_counter() - started, stages.seconds)
+        write_biomechanics_outputs(staging, analysis, biomechanics, metric)
         (staging / "analysis.json").write_text(analysis.model_dump_json(indent=2), encoding="utf-8")
         stages.stop()
-    return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality, out_dir=out_dir)
+    return AnalysisResult(
+        analysis=analysis, image=image, metric=metric, quality=quality, biomechanics=biomechanics, out_dir=out_dir
+    )
 
 
-def _clean(
-    info: VideoInfo, frames: EstimatedFrames, camera: CameraModel, options: AnalyzeOptions
-) -> tuple[PoseSequence, PoseSequence, dict[str, Any], TrajectoryInfo, list[str]]:
+@dataclass(frozen=True, eq=False)
+class _Cleaned:
+    image: PoseSequence
+    metric: PoseSequence
+    metric_raw: PoseSequence
+    """``metric`` before the low-pass (for the uncertainty model's jitter)."""
+    cutoff_hz: float
+    processing_bits: dict[str, Any]
+    trajectory_info: TrajectoryInfo
+    warnings: list[str]
+
+
+def _biomechanics(
+    cleaned: _Cleaned, camera: CameraModel, options: AnalyzeOptions, warnings: list[str]
+) -> BiomechanicsResult | None:
+    """Run the biomechanics engine; a sequence it cannot use gives ``None`` and a warning, not a failed run."""
+    up: tuple[float, ...]
+    if cleaned.metric.frame is CoordinateFrame.WORLD:
+        up, up_source = tuple(camera.world_up.tolist()), "the calibration's world vertical axis"
+    else:
+        up, up_source = CAMERA_FRAME_UP, "camera assumed level: the image's upward direction (-y) taken as vertical"
+        warnings.append("no calibration: vertical taken as the image's upward direction (camera assumed level)")
+    try:
+        return analyze_biomechanics(
+            cleaned.metric,
+            up=up,
+            up_source=up_source,
+            options=BiomechanicsOptions(
+                mass_kg=options.mass_kg,
+                height_m=options.height_m,
+                sex=options.sex,
+                sport=options.sport,
+                draws=options.uncertainty_draws,
+            ),
+            raw=cleaned.metric_raw,
+            cutoff_hz=cleaned.cutoff_hz,
+        )
+    except (InsufficientDataError, InvalidPoseDataError) as error:
+        warnings.append(f"no biomechanics: {error.message}")
+        return None
+
+
+def _clean(info: VideoInfo, frames: EstimatedFrames, camera: CameraModel, options: AnalyzeOptions) -> _Cleaned:
     """Swap correction, gap filling, metric placement and smoothing of the raw per-frame poses."""
     settings = get_settings()
     warnings: list[str] = []
@@ -368,7 +441,15 @@ def _clean(
         "identity_jumps_rejected": sum(s == "identity_jump_rejected" for s in statuses),
         "reacquired_frames": int(reacquired.sum()),
     }
-    return image.sequence, metric.sequence, processing_bits, trajectory_info, warnings
+    return _Cleaned(
+        image=image.sequence,
+        metric=metric.sequence,
+        metric_raw=metric_raw,
+        cutoff_hz=metric.cutoff_hz,
+        processing_bits=processing_bits,
+        trajectory_info=trajectory_info,
+        warnings=warnings,
+    )
 
 
 def default_workers() -> int:

@@ -17,16 +17,53 @@ the right side's frame), so an angle means the same movement on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CONDITIONING_LIMIT_DEG", "JOINT_ANGLE_DEFINITIONS", "SEGMENT_ANGLE_DEFINITIONS", "AngleDefinition"]
+__all__ = [
+    "CONDITIONING_LIMIT_DEG",
+    "JOINT_ANGLE_DEFINITIONS",
+    "SEGMENT_ANGLE_DEFINITIONS",
+    "AngleDefinition",
+    "LandmarkPoints",
+]
 
 Points = Mapping[str, NDArray[np.float64]]
 """Landmark name → (T, 3) positions; ``mid_hip`` and ``mid_shoulder`` are added to the BlazePose names."""
+_Axes = tuple[NDArray[np.float64], ...]
+
+
+class LandmarkPoints(dict[str, NDArray[np.float64]]):
+    """:data:`Points` that remember what is derived from them: missing-frame masks and segment frames.
+
+    Angles that share a frame (the four hip angles share the pelvis, every leg segment the hips' heading)
+    then build it once. Any other mapping works too, computing everything afresh.
+    """
+
+    def __init__(self, points: Points) -> None:
+        super().__init__(points)
+        self._missing: dict[str, NDArray[np.bool_]] = {}
+        self._frames: dict[Hashable, _Axes] = {}
+
+    def missing(self, name: str) -> NDArray[np.bool_]:
+        """(T,) mask of the frames where landmark ``name`` has a NaN coordinate."""
+        if name not in self._missing:
+            self._missing[name] = np.asarray(np.isnan(self[name]).any(axis=1), dtype=np.bool_)
+        return self._missing[name]
+
+    def frame(self, key: Hashable, build: Callable[[], _Axes]) -> _Axes:
+        """Return the frame called ``key``, built by ``build()`` on first use."""
+        if key not in self._frames:
+            self._frames[key] = build()
+        return self._frames[key]
+
+
+def _memoised(p: Points, key: Hashable, build: Callable[[], _Axes]) -> _Axes:
+    return p.frame(key, build) if isinstance(p, LandmarkPoints) else build()
+
 
 CONDITIONING_LIMIT_DEG = 10.0
 """An angle whose reference direction comes within this many degrees of its singular direction is NaN.
@@ -81,7 +118,17 @@ def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _norm(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(np.linalg.norm(a, axis=-1), dtype=np.float64)
+    # Written out: a reduction over a length-3 axis (numpy.linalg.norm) is several times slower.
+    return np.asarray(np.sqrt(a[..., 0] * a[..., 0] + a[..., 1] * a[..., 1] + a[..., 2] * a[..., 2]), dtype=np.float64)
+
+
+def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Cross product along the last axis (what ``numpy.cross`` computes, without its overhead)."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -95,15 +142,16 @@ def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
 def _perpendicular_unit(v: NDArray[np.float64], axis: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the unit direction of the part of ``v`` perpendicular to the unit ``axis``; NaN within 10° of it."""
     perpendicular = v - _dot(v, axis)[..., None] * axis
-    out = _unit(perpendicular)
-    with np.errstate(invalid="ignore"):
-        out[~(_norm(perpendicular) >= _MIN_SIN * _norm(v))] = np.nan
+    length = _norm(perpendicular)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = perpendicular / length[..., None]
+    out[~((length > _TINY_M) & (length >= _MIN_SIN * _norm(v)))] = np.nan
     return out
 
 
 def _angle_between_deg(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Angle between two vectors, 0–180°; ``atan2(|a×b|, a·b)`` stays accurate near 0° and 180°."""
-    angle = np.degrees(np.arctan2(_norm(np.cross(a, b)), _dot(a, b)))
+    angle = np.degrees(np.arctan2(_norm(_cross(a, b)), _dot(a, b)))
     angle[~((_norm(a) > _TINY_M) & (_norm(b) > _TINY_M))] = np.nan
     return angle
 
@@ -134,26 +182,36 @@ def _plane_angles_deg(
 # --- segment frames ---------------------------------------------------------------------------------------------
 
 
-def _pelvis_axes(p: Points) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _pelvis_axes(p: Points) -> _Axes:
     """(anterior, superior, right): right = left→right hip; superior = the trunk axis made perpendicular."""
-    right = _unit(p["right_hip"] - p["left_hip"])
-    superior = _perpendicular_unit(p["mid_shoulder"] - p["mid_hip"], right)
-    return np.cross(superior, right), superior, right
+
+    def build() -> _Axes:
+        right = _unit(p["right_hip"] - p["left_hip"])
+        superior = _perpendicular_unit(p["mid_shoulder"] - p["mid_hip"], right)
+        return _cross(superior, right), superior, right
+
+    return _memoised(p, "pelvis", build)
 
 
-def _thorax_axes(p: Points) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _thorax_axes(p: Points) -> _Axes:
     """(anterior, superior, right): superior = mid-hip→mid-shoulder; right = the shoulder line made perpendicular."""
-    superior = _unit(p["mid_shoulder"] - p["mid_hip"])
-    right = _perpendicular_unit(p["right_shoulder"] - p["left_shoulder"], superior)
-    return np.cross(superior, right), superior, right
+
+    def build() -> _Axes:
+        superior = _unit(p["mid_shoulder"] - p["mid_hip"])
+        right = _perpendicular_unit(p["right_shoulder"] - p["left_shoulder"], superior)
+        return _cross(superior, right), superior, right
+
+    return _memoised(p, "thorax", build)
 
 
-def _heading_axes(
-    left_to_right: NDArray[np.float64], up: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(forward, right) horizontal unit vectors of the body: right = the horizontal part of a left→right line."""
-    right = _perpendicular_unit(left_to_right, up)
-    return np.cross(up, right), right
+def _heading_axes(p: Points, line: tuple[str, str], up: NDArray[np.float64]) -> _Axes:
+    """(forward, right) horizontal unit vectors of the body: right = the horizontal part of the left→right line."""
+
+    def build() -> _Axes:
+        right = _perpendicular_unit(p[line[1]] - p[line[0]], up)
+        return _cross(up, right), right
+
+    return _memoised(p, ("heading", line, up.tobytes()), build)
 
 
 def _flexion_range_deg(angle: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -167,7 +225,7 @@ def _flexion_range_deg(angle: NDArray[np.float64]) -> NDArray[np.float64]:
 # --- joint angles -----------------------------------------------------------------------------------------------
 
 _Compute = Callable[[Points, NDArray[np.float64]], NDArray[np.float64]]
-_Frame = Callable[[Points], tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]
+_Frame = Callable[[Points], _Axes]
 _PELVIS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
 """The pelvis and thorax frames both need the hips and the shoulders (the trunk axis joins their midpoints)."""
 
@@ -206,7 +264,7 @@ def _ankle(side: str) -> _Compute:
 
 def _trunk(which: int) -> _Compute:
     def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
-        forward, right = _heading_axes(p["right_shoulder"] - p["left_shoulder"], up)
+        forward, right = _heading_axes(p, ("left_shoulder", "right_shoulder"), up)
         vertical = np.broadcast_to(up, forward.shape)
         flexion, lean = _plane_angles_deg(p["mid_shoulder"] - p["mid_hip"], vertical, forward, right)
         return flexion if which == 0 else lean
@@ -379,7 +437,7 @@ def _joint_definitions() -> tuple[AngleDefinition, ...]:
 
 def _segment(proximal: str, distal: str, heading_line: tuple[str, str]) -> _Compute:
     def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
-        forward, right = _heading_axes(p[heading_line[1]] - p[heading_line[0]], up)
+        forward, right = _heading_axes(p, heading_line, up)
         angle, _ = _plane_angles_deg(p[distal] - p[proximal], forward, np.broadcast_to(up, forward.shape), right)
         return angle
 

@@ -43,6 +43,7 @@ fraction of it, sits a few centimetres lower than his would.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -50,6 +51,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from spacecomputer.biomech._memo import frozen_mapping, per_sequence, readonly
 from spacecomputer.domain import PoseSequence
 from spacecomputer.domain._anthropometry import HEIGHT_RANGE_M, MASS_RANGE_KG, SHOULDER_HEIGHT_FRACTION
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
@@ -323,6 +325,7 @@ def _check_metric(sequence: PoseSequence) -> None:
         )
 
 
+@per_sequence
 def _mean_of(sequence: PoseSequence, names: tuple[str, ...]) -> NDArray[np.float64]:
     try:
         indices = [sequence.skeleton.index(name) for name in names]
@@ -331,13 +334,17 @@ def _mean_of(sequence: PoseSequence, names: tuple[str, ...]) -> NDArray[np.float
             f"the body model needs BlazePose landmarks; skeleton {sequence.skeleton.name!r}: {error.args[0]}",
             details={"skeleton": sequence.skeleton.name},
         ) from None
-    return np.asarray(sequence.positions[:, indices].mean(axis=1), dtype=np.float64)
+    if len(indices) == 1:  # the mean of one landmark is the landmark itself
+        return sequence.positions[:, indices[0]]
+    return readonly(np.asarray(sequence.positions[:, indices].mean(axis=1), dtype=np.float64))
 
 
 def _distance_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(np.linalg.norm(a - b, axis=-1), dtype=np.float64)
+    d = a - b
+    return np.asarray(np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2]), dtype=np.float64)
 
 
+@per_sequence
 def head_segment_length_m(sequence: PoseSequence) -> float:
     """Estimate the head-and-neck length from the mid-shoulders to the vertex, m (NaN if no frame allows it).
 
@@ -360,22 +367,22 @@ def head_segment_length_m(sequence: PoseSequence) -> float:
     return float(np.median(finite)) * (1.0 - SHOULDER_HEIGHT_FRACTION) / SHOULDER_HEIGHT_FRACTION
 
 
-def _end_point(sequence: PoseSequence, end: EndPoint, head_length_m: float | None) -> NDArray[np.float64]:
+@per_sequence
+def _end_point(sequence: PoseSequence, end: EndPoint) -> NDArray[np.float64]:
     mean = _mean_of(sequence, end.landmarks)
     if end.estimate == "mean":
         return mean
     base = _mean_of(sequence, _SHOULDERS)
     axis = mean - base
-    norm = np.linalg.norm(axis, axis=1, keepdims=True)
+    norm = _distance_m(mean, base)[:, None]
     unit = np.divide(axis, norm, out=np.full_like(axis, np.nan), where=norm > 0)
-    length_m = head_segment_length_m(sequence) if head_length_m is None else head_length_m
-    return np.asarray(base + length_m * unit, dtype=np.float64)
+    return readonly(np.asarray(base + head_segment_length_m(sequence) * unit, dtype=np.float64))
 
 
 def segment_endpoints(
     sequence: PoseSequence, segment: SegmentParameters
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return the (T, 3) proximal and distal end points of ``segment`` in the sequence's frame, m.
+    """Return the (T, 3) proximal and distal end points of ``segment`` in the sequence's frame, m (read-only).
 
     NaN in frames where a landmark they need is missing (for the head vertex, also everywhere when
     :func:`head_segment_length_m` is NaN).
@@ -387,49 +394,62 @@ def segment_endpoints(
 
     """
     _check_metric(sequence)
-    return _end_point(sequence, segment.proximal, None), _end_point(sequence, segment.distal, None)
+    return _end_point(sequence, segment.proximal), _end_point(sequence, segment.distal)
 
 
 def _all_endpoints(
     sequence: PoseSequence, model: BodyModel
 ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]:
-    _check_metric(sequence)
-    head_length_m = head_segment_length_m(sequence)
-    return {
-        s.name: (_end_point(sequence, s.proximal, head_length_m), _end_point(sequence, s.distal, head_length_m))
-        for s in model.segments
-    }
+    return {s.name: segment_endpoints(sequence, s) for s in model.segments}
+
+
+@per_sequence
+def _segment_coms(sequence: PoseSequence, model: BodyModel) -> Mapping[str, NDArray[np.float64]]:
+    ends = _all_endpoints(sequence, model)
+    return frozen_mapping(
+        {
+            s.name: readonly(
+                np.asarray(ends[s.name][0] + s.com_fraction * (ends[s.name][1] - ends[s.name][0]), dtype=np.float64)
+            )
+            for s in model.segments
+        }
+    )
 
 
 def segment_com(sequence: PoseSequence, model: BodyModel) -> dict[str, NDArray[np.float64]]:
-    """Return each segment's (T, 3) COM, m: ``proximal + com_fraction × (distal − proximal)``; NaN where unknown."""
-    ends = _all_endpoints(sequence, model)
-    return {
-        s.name: np.asarray(ends[s.name][0] + s.com_fraction * (ends[s.name][1] - ends[s.name][0]), dtype=np.float64)
-        for s in model.segments
-    }
+    """Return each segment's (T, 3) COM, m: ``proximal + com_fraction × (distal − proximal)``; NaN where unknown.
+
+    The arrays are read-only (computed once per sequence and model, and shared).
+    """
+    return dict(_segment_coms(sequence, model))
 
 
+@per_sequence
 def whole_body_com(sequence: PoseSequence, model: BodyModel) -> NDArray[np.float64]:
-    """Return the (T, 3) whole-body COM, m: the mass-weighted mean of every segment's COM.
+    """Return the (T, 3) whole-body COM, m: the mass-weighted mean of every segment's COM (read-only).
 
     A frame where any segment's COM is unknown is NaN: the mean is never taken over the visible segments
     only. The body mass cancels, so the result does not depend on ``model.mass_kg``.
     """
-    coms = segment_com(sequence, model)
+    coms = _segment_coms(sequence, model)
     fractions = np.array([s.mass_fraction for s in model.segments])
     stacked = np.stack([coms[s.name] for s in model.segments])
-    return np.asarray(np.tensordot(fractions, stacked, axes=1) / fractions.sum(), dtype=np.float64)
+    return readonly(np.asarray(np.tensordot(fractions, stacked, axes=1) / fractions.sum(), dtype=np.float64))
 
 
 def segment_lengths_m(sequence: PoseSequence, model: BodyModel) -> dict[str, float]:
     """Return each segment's median length over the frames where it is known, m (NaN if never known)."""
+    return dict(_segment_lengths_m(sequence, model))
+
+
+@per_sequence
+def _segment_lengths_m(sequence: PoseSequence, model: BodyModel) -> Mapping[str, float]:
     lengths = {}
     for name, (proximal, distal) in _all_endpoints(sequence, model).items():
         per_frame = _distance_m(proximal, distal)
         finite = per_frame[np.isfinite(per_frame)]
         lengths[name] = float(np.median(finite)) if finite.size else math.nan
-    return lengths
+    return frozen_mapping(lengths)
 
 
 def segment_inertia(sequence: PoseSequence, model: BodyModel) -> dict[str, SegmentInertia]:

@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spacecomputer.biomech._kinematics import linear_velocity_m_s
+from spacecomputer.biomech._memo import per_sequence, readonly
 from spacecomputer.domain import PoseSequence
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InvalidInputError, InvalidPoseDataError
@@ -213,7 +214,8 @@ def detect_foot_contacts(
     -------
     FootContacts
         The states and events; with ``unavailable_reason`` set when the feet are never seen, or the clip
-        has fewer than 3 frames.
+        has fewer than 3 frames. Computed once per sequence, ``up`` and tuning, and shared: its arrays are
+        read-only.
 
     Raises
     ------
@@ -239,6 +241,30 @@ def detect_foot_contacts(
             f"foot events need a metric pose sequence (hip_centred, camera or world); got {sequence.frame.value}",
             details={"frame": sequence.frame.value},
         )
+    tuning = (
+        height_threshold_m,
+        speed_threshold_m_s,
+        min_contact_s,
+        min_airborne_s,
+        ground_window_s,
+        ground_percentile,
+    )
+    return _contacts(sequence, tuple(float(c) for c in up_unit), *(float(value) for value in tuning))
+
+
+@per_sequence
+def _contacts(
+    sequence: PoseSequence,
+    up: tuple[float, ...],
+    height_threshold_m: float,
+    speed_threshold_m_s: float,
+    min_contact_s: float,
+    min_airborne_s: float,
+    ground_window_s: float,
+    ground_percentile: float,
+) -> FootContacts:
+    """Detect the contacts once per sequence, ``up`` and tuning (the result is immutable, so it is shared)."""
+    up_unit = np.array(up)
     t = sequence.timestamps_s
     n = sequence.n_frames
     dt_s = float(np.median(np.diff(t))) if n > 1 else 1.0 / sequence.fps
@@ -270,9 +296,9 @@ def detect_foot_contacts(
     elif not known.any():
         reason = "the heel and foot index landmarks are never all seen, so no foot contact can be decided"
     return FootContacts(
-        in_contact=in_contact,
-        known=known,
-        ground_level_m=ground_m,
+        in_contact=readonly(in_contact),
+        known=readonly(known),
+        ground_level_m=readonly(ground_m),
         timestamps_s=t,
         events=_events(in_contact, known, t),
         unavailable_reason=reason,
@@ -328,14 +354,54 @@ def _joint(sequence: PoseSequence, name: str) -> NDArray[np.float64]:
 
 
 def _rolling_low_percentile(values: NDArray[np.float64], *, half_width: int, percentile: float) -> NDArray[np.float64]:
-    """Percentile of the finite values in a centred window, computed within each contiguous finite run."""
+    """Percentile of the finite values in a centred window, computed within each contiguous finite run.
+
+    A window that reaches past an end of the run holds only the run's values inside it. Each window is sorted
+    (far faster than the selection ``numpy.percentile`` does for many short rows) and the percentile taken with
+    ``numpy.percentile``'s default rule (:func:`_percentile_of_sorted`).
+    """
     out = np.full(values.shape, np.nan)
+    width = 2 * half_width + 1
     for start, stop in contiguous_runs(np.isfinite(values)):
         run = values[start:stop]
-        padded = np.pad(run, half_width, constant_values=np.nan)
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
-        out[start:stop] = np.nanpercentile(windows, percentile, axis=1)
+        n = run.size
+        lows = np.maximum(np.arange(n) - half_width, 0)
+        counts = np.minimum(np.arange(n) + half_width + 1, n) - lows
+        full = counts == width
+        result = np.empty(n)
+        if full.any():
+            windows = np.sort(np.lib.stride_tricks.sliding_window_view(run, width), axis=1)
+            result[full] = _percentile_of_sorted(windows, counts[full], percentile)
+        if not full.all():  # the windows at the run's ends, padded with +inf, which sorts last
+            rows = np.flatnonzero(~full)
+            offsets = np.arange(min(width, n))
+            inside = offsets < counts[rows, None]
+            padded = np.where(inside, run[np.minimum(lows[rows, None] + offsets, n - 1)], np.inf)
+            result[rows] = _percentile_of_sorted(np.sort(padded, axis=1), counts[rows], percentile)
+        out[start:stop] = result
     return out
+
+
+def _percentile_of_sorted(
+    rows: NDArray[np.float64], counts: NDArray[np.intp], percentile: float
+) -> NDArray[np.float64]:
+    """Percentile of the first ``counts`` values of each sorted row, by ``numpy.percentile``'s linear rule.
+
+    Its steps, operation for operation (``numpy/lib/_function_base_impl.py``: ``_quantile``, ``_get_indexes``,
+    ``_lerp``): virtual index ``(n − 1) q``, the values at its floor and the next index, interpolated as
+    ``a + (b − a) γ``, or ``b − (b − a)(1 − γ)`` when ``γ ≥ 0.5``.
+    """
+    quantile = percentile / 100.0
+    virtual = (counts - 1) * quantile
+    previous = np.floor(virtual)
+    last = virtual >= counts - 1
+    below = np.where(last, counts - 1, previous).astype(np.intp)
+    above = np.where(last, counts - 1, previous + 1).astype(np.intp)
+    gamma = virtual - np.where(last, -1.0, previous)
+    index = np.arange(rows.shape[0])
+    a, b = rows[index, below], rows[index, above]
+    difference = b - a
+    return np.asarray(np.where(gamma >= 0.5, b - difference * (1 - gamma), a + difference * gamma), dtype=np.float64)
 
 
 def _debounce(

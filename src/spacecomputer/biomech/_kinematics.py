@@ -61,14 +61,21 @@ smoother derivatives should filter the positions first (``vision.butterworth_low
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from spacecomputer.biomech._angles import JOINT_ANGLE_DEFINITIONS, SEGMENT_ANGLE_DEFINITIONS, AngleDefinition, Points
+from spacecomputer.biomech._angles import (
+    JOINT_ANGLE_DEFINITIONS,
+    SEGMENT_ANGLE_DEFINITIONS,
+    AngleDefinition,
+    LandmarkPoints,
+)
+from spacecomputer.biomech._differences import first_derivative, present_rows, second_derivative
+from spacecomputer.biomech._memo import frozen_mapping, per_sequence
 from spacecomputer.domain import PoseSequence
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
@@ -278,7 +285,7 @@ def angular_velocity_deg_s(series: KinematicSeries, timestamps_s: ArrayLike) -> 
     array([30., 30., 30., 30.])
 
     """
-    return _first_derivative(series.values_deg, _timestamps(timestamps_s, series.values_deg.shape[0]))
+    return first_derivative(series.values_deg, _timestamps(timestamps_s, series.values_deg.shape[0]))
 
 
 def angular_acceleration_deg_s2(series: KinematicSeries, timestamps_s: ArrayLike) -> NDArray[np.float64]:
@@ -287,7 +294,7 @@ def angular_acceleration_deg_s2(series: KinematicSeries, timestamps_s: ArrayLike
     At the two ends of each NaN-free run the value is that of the neighbouring sample (the second difference
     of the run's first or last three samples); runs shorter than three samples give NaN.
     """
-    return _second_derivative(series.values_deg, _timestamps(timestamps_s, series.values_deg.shape[0]))
+    return second_derivative(series.values_deg, _timestamps(timestamps_s, series.values_deg.shape[0]))
 
 
 def linear_velocity_m_s(positions_m: ArrayLike, timestamps_s: ArrayLike) -> NDArray[np.float64]:
@@ -296,13 +303,13 @@ def linear_velocity_m_s(positions_m: ArrayLike, timestamps_s: ArrayLike) -> NDAr
     A sample counts as present when all its components are finite.
     """
     values = _samples(positions_m)
-    return _first_derivative(values, _timestamps(timestamps_s, values.shape[0]))
+    return first_derivative(values, _timestamps(timestamps_s, values.shape[0]))
 
 
 def linear_acceleration_m_s2(positions_m: ArrayLike, timestamps_s: ArrayLike) -> NDArray[np.float64]:
     """Return the acceleration of (T, ...) positions in metres, m/s², as :func:`angular_acceleration_deg_s2`."""
     values = _samples(positions_m)
-    return _second_derivative(values, _timestamps(timestamps_s, values.shape[0]))
+    return second_derivative(values, _timestamps(timestamps_s, values.shape[0]))
 
 
 def joint_centre_kinematics(
@@ -328,8 +335,8 @@ def joint_centre_kinematics(
     out = {}
     for name in joints:
         position = np.array(points[name])
-        velocity = _first_derivative(position, sequence.timestamps_s)
-        acceleration = _second_derivative(position, sequence.timestamps_s)
+        velocity = first_derivative(position, sequence.timestamps_s)
+        acceleration = second_derivative(position, sequence.timestamps_s)
         for array in (position, velocity, acceleration):
             array.setflags(write=False)
         out[name] = PointKinematics(name, position, velocity, acceleration)
@@ -342,25 +349,38 @@ def joint_centre_kinematics(
 def _evaluate_all(
     definitions: tuple[AngleDefinition, ...], sequence: PoseSequence, up: ArrayLike
 ) -> dict[str, KinematicSeries]:
+    up_key = tuple(float(component) for component in _up_vector(up))
+    return dict(_evaluated(sequence, definitions, up_key))
+
+
+@per_sequence
+def _evaluated(
+    sequence: PoseSequence, definitions: tuple[AngleDefinition, ...], up: tuple[float, ...]
+) -> Mapping[str, KinematicSeries]:
+    """Compute the angles of ``definitions`` once per sequence and ``up`` (series are immutable: shared)."""
     points = _points(sequence)
-    up_unit = _up_vector(up)
-    return {d.name: _evaluate(d, points, up_unit, sequence.n_frames) for d in definitions}
+    up_unit = np.array(up)
+    return frozen_mapping({d.name: _evaluate(d, points, up_unit, sequence.n_frames) for d in definitions})
 
 
-def _evaluate(definition: AngleDefinition, points: Points, up: NDArray[np.float64], n_frames: int) -> KinematicSeries:
+def _evaluate(
+    definition: AngleDefinition, points: LandmarkPoints, up: NDArray[np.float64], n_frames: int
+) -> KinematicSeries:
     if definition.compute is None:
         return KinematicSeries.unavailable(definition, n_frames=n_frames)
     values = np.array(definition.compute(points, up), dtype=np.float64)
     missing = np.zeros(n_frames, dtype=bool)
     for name in definition.landmarks:
-        missing |= np.isnan(points[name]).any(axis=1)
+        missing |= points.missing(name)
     values[missing] = np.nan
     if definition.circular:
         values = _unwrapped_deg(values)
     return KinematicSeries(definition.name, values, definition.convention, definition.landmarks)
 
 
-def _points(sequence: PoseSequence) -> dict[str, NDArray[np.float64]]:
+@per_sequence
+def _points(sequence: PoseSequence) -> LandmarkPoints:
+    """Every landmark plus ``mid_hip`` and ``mid_shoulder``, once per sequence (with the frames built from them)."""
     if not sequence.frame.is_metric:
         raise InvalidPoseDataError(
             f"kinematics need a metric pose sequence (hip_centred, camera or world); got frame {sequence.frame.value}",
@@ -376,7 +396,9 @@ def _points(sequence: PoseSequence) -> dict[str, NDArray[np.float64]]:
     points = {name: sequence.positions[:, i, :] for i, name in enumerate(names)}
     points["mid_hip"] = 0.5 * (points["left_hip"] + points["right_hip"])
     points["mid_shoulder"] = 0.5 * (points["left_shoulder"] + points["right_shoulder"])
-    return points
+    for midpoint in ("mid_hip", "mid_shoulder"):
+        points[midpoint].setflags(write=False)
+    return LandmarkPoints(points)
 
 
 def _up_vector(up: ArrayLike) -> NDArray[np.float64]:
@@ -400,13 +422,6 @@ def _timestamps(timestamps_s: ArrayLike, n_frames: int) -> NDArray[np.float64]:
     return t
 
 
-def _present(values: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """(T,) mask of samples whose components are all finite."""
-    if values.size == 0:
-        return np.zeros(values.shape[0], dtype=bool)
-    return np.asarray(np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1))
-
-
 def _samples(positions_m: ArrayLike) -> NDArray[np.float64]:
     values = np.asarray(positions_m, dtype=np.float64)
     if values.ndim < 1 or np.isinf(values).any():
@@ -418,31 +433,12 @@ def _samples(positions_m: ArrayLike) -> NDArray[np.float64]:
 
 def _unwrapped_deg(values: NDArray[np.float64]) -> NDArray[np.float64]:
     out = values.copy()
-    for start, stop in contiguous_runs(_present(values)):
-        out[start:stop] = np.unwrap(values[start:stop], period=360.0)
-    return out
-
-
-def _first_derivative(values: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    out = np.full(values.shape, np.nan)
-    for start, stop in contiguous_runs(_present(values)):
-        if stop - start >= 2:
-            out[start:stop] = np.gradient(values[start:stop], t[start:stop], axis=0, edge_order=1)
-    return out
-
-
-def _second_derivative(values: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    out = np.full(values.shape, np.nan)
-    trailing = (1,) * (values.ndim - 1)
-    for start, stop in contiguous_runs(_present(values)):
-        if stop - start < 3:
-            continue
-        v = values[start:stop]
-        h = np.diff(t[start:stop])
-        before, after = h[:-1].reshape(-1, *trailing), h[1:].reshape(-1, *trailing)
-        interior = 2.0 * (before * v[2:] - (before + after) * v[1:-1] + after * v[:-2])
-        interior /= before * after * (before + after)
-        out[start + 1 : stop - 1] = interior
-        out[start] = interior[0]
-        out[stop - 1] = interior[-1]
+    # numpy.unwrap only changes a run that has a step of half a turn or more (a NaN step is no step).
+    with np.errstate(invalid="ignore"):
+        jumps = np.flatnonzero(np.abs(np.diff(values)) >= 180.0)
+    if jumps.size == 0:
+        return out
+    for start, stop in contiguous_runs(present_rows(values)):
+        if np.any((jumps >= start) & (jumps < stop - 1)):
+            out[start:stop] = np.unwrap(values[start:stop], period=360.0)
     return out

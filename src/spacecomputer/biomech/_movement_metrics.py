@@ -8,9 +8,12 @@ perpendicular to ``up``; "vertical" along it. ``g`` is the standard acceleration
 =================  ======================================================================================
 sport              metrics
 =================  ======================================================================================
-``sprint``         ``step_length_m`` (mean horizontal distance between the feet's positions at consecutive
-                   contacts of opposite feet; a foot's position is the heel–toe midpoint at its contact
-                   frame), ``step_frequency_hz`` (1 / mean time between those contacts),
+``sprint``         ``step_length_m`` (mean distance between the feet's positions at consecutive contacts
+                   of opposite feet, along the direction of progression: the whole-body COM's horizontal
+                   displacement between the two contacts, so the step width does not count; a foot's
+                   position is the heel–toe midpoint at its contact frame; a step whose COM moves less than
+                   1 mm is left out), ``step_frequency_hz`` (1 / mean time between those contacts; two
+                   feet landing in the same frame make no step),
                    ``ground_contact_time_s`` (mean complete contact), ``flight_time_s`` (mean flight),
                    ``com_horizontal_speed_mean_m_s`` and ``com_horizontal_speed_peak_m_s`` (the profile is
                    :func:`com_horizontal_speed_m_s`)
@@ -22,8 +25,22 @@ sport              metrics
 ``landing``        ``peak_knee_flexion_deg`` (larger of the two knees) within ``landing_window_s`` after the
                    first contact that ends a flight (the first contact of the clip if none), and
                    ``time_to_peak_knee_flexion_s`` after that contact
-``None``           all of the above
+``strike``         the fastest strike of the clip, by the hand or the foot point (whichever peaks faster;
+                   :mod:`~spacecomputer.biomech._sequencing`): ``end_effector_peak_speed_m_s`` and
+                   ``end_effector_peak_time_s``; per segment of the chain (pelvis, thorax, upper arm,
+                   forearm, hand; or pelvis, thigh, shank, foot), ``{segment}_peak_angular_speed_deg_s`` and
+                   ``{segment}_peak_angular_speed_time_s`` within −0.5 s / +0.15 s of the end effector's
+                   peak; ``sequencing_proximal_to_distal`` (1 when every segment peaks strictly after the
+                   one before it, else 0) and ``sequencing_lag_{a}_to_{b}_s`` (peak time of ``b`` minus
+                   that of ``a``)
+``throw``          the same, with the hand as end effector
+``None``           sprint, jump, landing and strike (a throw's metrics are a strike's by the hand, so they
+                   are not repeated)
 =================  ======================================================================================
+
+``sport`` may also be a common sport name (``"tennis"``, ``"high jump"``), turned into its family by
+:func:`~spacecomputer.biomech._movement_detect.movement_family`. The side analysed by ``strike`` and ``throw`` is
+the faster one unless ``side`` is given; it is named in each metric's convention.
 """
 
 from __future__ import annotations
@@ -38,6 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 from spacecomputer.biomech._body_model import BodyModel, whole_body_com
 from spacecomputer.biomech._events import (
     FEET,
+    Foot,
     FootContacts,
     contact_phases,
     detect_foot_contacts,
@@ -45,14 +63,31 @@ from spacecomputer.biomech._events import (
     up_unit_vector,
 )
 from spacecomputer.biomech._kinematics import joint_angles, linear_velocity_m_s
+from spacecomputer.biomech._movement_detect import movement_family
+from spacecomputer.biomech._sequencing import (
+    SEGMENT_DIRECTIONS,
+    WINDOW_AFTER_S,
+    WINDOW_BEFORE_S,
+    peak_index,
+    strike_sequencing,
+)
 from spacecomputer.domain import PoseSequence
 from spacecomputer.errors import InvalidInputError
 
-__all__ = ["SPORTS", "STANDARD_GRAVITY_M_S2", "MetricValue", "com_horizontal_speed_m_s", "movement_metrics"]
+__all__ = [
+    "SPORTS",
+    "STANDARD_GRAVITY_M_S2",
+    "MetricValue",
+    "com_horizontal_speed_m_s",
+    "movement_family",
+    "movement_metrics",
+]
 
 STANDARD_GRAVITY_M_S2 = 9.80665
 """Standard acceleration of gravity, m/s² (3rd CGPM, 1901)."""
-SPORTS = ("sprint", "jump", "landing")
+_MIN_PROGRESSION_M = 1e-3
+"""A step whose COM travels less than this (on the spot, or unknown) has no direction of progression: our choice."""
+SPORTS = ("sprint", "jump", "landing", "strike", "throw")
 """Movement families :func:`movement_metrics` knows."""
 
 
@@ -102,9 +137,14 @@ def com_horizontal_speed_m_s(sequence: PoseSequence, *, up: ArrayLike, body_mode
 
     Central differences on the real timestamps within each NaN-free run (as ``linear_velocity_m_s``).
     """
-    up_unit = up_unit_vector(up)
-    velocity = linear_velocity_m_s(whole_body_com(sequence, body_model), sequence.timestamps_s)
-    horizontal = velocity - np.outer(velocity @ up_unit, up_unit)
+    return _horizontal_speed_m_s(whole_body_com(sequence, body_model), sequence.timestamps_s, up_unit_vector(up))
+
+
+def _horizontal_speed_m_s(
+    com: NDArray[np.float64], t: NDArray[np.float64], up: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    velocity = linear_velocity_m_s(com, t)
+    horizontal = velocity - np.outer(velocity @ up, up)
     return np.asarray(np.linalg.norm(horizontal, axis=1), dtype=np.float64)
 
 
@@ -116,6 +156,7 @@ def movement_metrics(
     body_model: BodyModel,
     contacts: FootContacts | None = None,
     landing_window_s: float = 0.5,
+    side: Foot | None = None,
 ) -> list[MetricValue]:
     """Compute the movement metrics of ``sport`` (table in the module docstring).
 
@@ -126,7 +167,8 @@ def movement_metrics(
     up
         Unit 3-vector pointing up in the sequence's frame.
     sport
-        ``"sprint"``, ``"jump"``, ``"landing"`` or ``None`` for all of them.
+        A family of :data:`SPORTS`, a sport's name that :func:`movement_family` knows, or ``None`` for all
+        families (module docstring).
     body_model
         Segment model for the whole-body COM.
     contacts
@@ -134,15 +176,23 @@ def movement_metrics(
         :func:`~spacecomputer.biomech._events.detect_foot_contacts` when omitted.
     landing_window_s
         How long after initial contact the peak knee flexion is searched for, s.
+    side
+        Side analysed by ``strike`` and ``throw``: ``"left"``, ``"right"``, or ``None`` for the faster.
 
     Raises
     ------
     InvalidInputError
-        Unknown sport, ``up`` not a unit vector, non-positive window.
+        Unknown sport, ``up`` not a unit vector, non-positive window, unknown side.
 
     """
-    if sport is not None and sport not in SPORTS:
-        raise InvalidInputError(f"sport must be one of {list(SPORTS)} or None; got {sport!r}", details={"sport": sport})
+    family = sport if sport is None or sport in SPORTS else movement_family(sport)
+    if sport is not None and family is None:
+        raise InvalidInputError(
+            f"sport must be one of {list(SPORTS)}, a sport's name mapped to one of them, or None; got {sport!r}",
+            details={"sport": sport},
+        )
+    if side is not None and side not in FEET:
+        raise InvalidInputError(f"side must be 'left', 'right' or None; got {side!r}", details={"side": side})
     if not (np.isfinite(landing_window_s) and landing_window_s > 0):
         raise InvalidInputError(f"landing_window_s must be positive; got {landing_window_s!r}")
     up_unit = up_unit_vector(up)
@@ -152,8 +202,10 @@ def movement_metrics(
         "sprint": lambda: _sprint(sequence, up_unit, body_model, contacts),
         "jump": lambda: _jump(sequence, up_unit, body_model, contacts),
         "landing": lambda: _landing(sequence, up_unit, contacts, landing_window_s),
+        "strike": lambda: _strike(sequence, up_unit, "strike", side),
+        "throw": lambda: _strike(sequence, up_unit, "throw", side),
     }
-    chosen = SPORTS if sport is None else (sport,)
+    chosen = ("sprint", "jump", "landing", "strike") if family is None else (family,)
     return [metric for family in chosen for metric in families[family]()]
 
 
@@ -169,25 +221,31 @@ def _sprint(
 ) -> list[MetricValue]:
     why = contacts.unavailable_reason
     strikes = [e for e in contacts.events if e.kind == "contact"]
+    com = whole_body_com(sequence, model)
     lengths, times = [], []
     for before, after in itertools.pairwise(strikes):
-        if before.foot == after.foot:
+        if before.foot == after.foot or after.frame_index == before.frame_index:
             continue
-        a = _foot_point(sequence, before.foot, before.frame_index)
-        b = _foot_point(sequence, after.foot, after.frame_index)
-        step = b - a - np.dot(b - a, up) * up
-        lengths.append(float(np.linalg.norm(step)))
         times.append(after.time_s - before.time_s)
-    step_length, step_why = _mean_or_reason(lengths, "consecutive contacts of opposite feet")
+        step = _horizontal(
+            _foot_point(sequence, after.foot, after.frame_index)
+            - _foot_point(sequence, before.foot, before.frame_index),
+            up,
+        )
+        travel = _horizontal(com[after.frame_index] - com[before.frame_index], up)
+        travel_m = float(np.linalg.norm(travel))
+        if travel_m > _MIN_PROGRESSION_M:
+            lengths.append(float(step @ travel) / travel_m)
+    step_length, step_why = _mean_or_reason(lengths, "consecutive contacts of opposite feet with the COM progressing")
     step_time, _ = _mean_or_reason(times, "steps")
     contact_time, contact_why = _mean_or_reason([p.duration_s for p in contact_phases(contacts)], "complete contact")
     flight_time, flight_why = _mean_or_reason([p.duration_s for p in flight_phases(contacts)], "flight phase")
-    speed = com_horizontal_speed_m_s(sequence, up=up, body_model=model)
+    speed = _horizontal_speed_m_s(com, sequence.timestamps_s, up)
     finite_speed = speed[np.isfinite(speed)]
     speed_why = None if finite_speed.size else "the whole-body COM is never known in two consecutive frames"
     return [
-        _metric("step_length_m", "m", "mean horizontal heel–toe midpoint distance, contact to opposite contact",
-                step_length, why or step_why),
+        _metric("step_length_m", "m", "mean heel–toe midpoint distance along the COM's horizontal travel, contact "
+                "to opposite contact", step_length, why or step_why),
         _metric("step_frequency_hz", "Hz", "1 / mean time between contacts of opposite feet",
                 None if step_time is None or step_time <= 0 else 1.0 / step_time, why or step_why),
         _metric("ground_contact_time_s", "s", "mean duration of complete contacts, contact to toe-off",
@@ -198,6 +256,10 @@ def _sprint(
         _metric("com_horizontal_speed_peak_m_s", "m/s", "peak horizontal speed of the whole-body COM",
                 float(finite_speed.max()) if finite_speed.size else None, speed_why),
     ]  # fmt: skip
+
+
+def _horizontal(vector: NDArray[np.float64], up: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(vector - (vector @ up) * up, dtype=np.float64)
 
 
 def _foot_point(sequence: PoseSequence, foot: str, row: int) -> NDArray[np.float64]:
@@ -268,13 +330,50 @@ def _landing(
     knees = np.stack([angles[f"{foot}_knee_flexion"].values_deg for foot in FEET])
     window = (t >= t[start]) & (t <= t[start] + window_s)
     flexion = np.max(np.where(np.isfinite(knees), knees, -np.inf), axis=0)
-    flexion = np.where(window & np.isfinite(flexion), flexion, -np.inf)
+    flexion = np.where(window & np.isfinite(flexion), flexion, np.nan)
     if not np.isfinite(flexion).any():
         why = "no knee flexion is known in the landing window"
         return [_metric(name, unit, convention, None, why) for name, unit, convention in names]
-    peak = int(np.argmax(flexion))
+    peak = peak_index(flexion)
     values = (float(flexion[peak]), float(t[peak] - t[start]))
     return [
         _metric(name, unit, convention, value, None)
         for (name, unit, convention), value in zip(names, values, strict=True)
     ]
+
+
+def _strike(sequence: PoseSequence, up: NDArray[np.float64], family: str, side: Foot | None) -> list[MetricValue]:
+    result = strike_sequencing(sequence, up=up, effector="hand" if family == "throw" else None, side=side)
+    why = result.unavailable_reason
+    point = {"hand": "hand point (mean of wrist, index, pinky; the wrist where those are missing)",
+             "foot": "foot point (foot index)"}[result.effector]  # fmt: skip
+    choice = ("side given" if side else "the faster side") + (", faster of hand and foot" * (family == "strike"))
+    metrics = [
+        _metric("end_effector_peak_speed_m_s", "m/s", f"peak speed of the {result.side} {point} ({choice})",
+                result.peak_speed_m_s, why),
+        _metric("end_effector_peak_time_s", "s", "timestamp of the end effector's peak speed", result.peak_time_s, why),
+    ]  # fmt: skip
+    for peak in result.peaks:
+        owner = "" if peak.segment in ("pelvis", "thorax") else f"{result.side} "
+        segment_why = why or f"the {peak.segment} is never known in the window around the end effector's peak"
+        convention = (
+            f"peak angular speed of the {owner}{peak.segment} ({SEGMENT_DIRECTIONS[peak.segment]}) "
+            f"within -{WINDOW_BEFORE_S:g} s / +{WINDOW_AFTER_S:g} s of the end effector's peak"
+        )
+        metrics += [
+            _metric(f"{peak.segment}_peak_angular_speed_deg_s", "deg/s", convention, peak.angular_speed_deg_s,
+                    segment_why),
+            _metric(f"{peak.segment}_peak_angular_speed_time_s", "s", f"timestamp of the {peak.segment}'s peak",
+                    peak.time_s, segment_why),
+        ]  # fmt: skip
+    order_why = why or "a segment's peak angular speed is unknown"
+    in_order = None if result.proximal_to_distal is None else float(result.proximal_to_distal)
+    chain = " → ".join(result.chain)
+    metrics.append(
+        _metric("sequencing_proximal_to_distal", "1", f"1 when each of {chain} peaks strictly after the one before, "
+                "else 0", in_order, order_why)
+    )  # fmt: skip
+    for (a, b), lag in zip(itertools.pairwise(result.chain), result.lags_s, strict=True):
+        metrics.append(_metric(f"sequencing_lag_{a}_to_{b}_s", "s", f"peak time of the {b} minus that of the {a}",
+                               lag, order_why))  # fmt: skip
+    return metrics

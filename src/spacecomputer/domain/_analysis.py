@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spacecomputer.domain._analysis_biomech import BiomechanicsSection
+
 __all__ = [
     "ANALYSIS_SCHEMA_VERSION",
     "Analysis",
@@ -26,7 +28,7 @@ __all__ = [
     "VideoSummary",
 ]
 
-ANALYSIS_SCHEMA_VERSION = "1.0"
+ANALYSIS_SCHEMA_VERSION = "1.1"
 
 
 class _Model(BaseModel):
@@ -142,6 +144,10 @@ class OutputFiles(_Model):
     poses_image: str = "poses_image.parquet"
     quality: str = "quality.json"
     overlay: str | None = "overlay.mp4"
+    metrics: str | None = Field(default="metrics.csv", description="Per-frame biomechanics series.")
+    report: str | None = Field(default="report.html", description="Self-contained report (no network needed).")
+    markers: str | None = Field(default="markers.trc", description="OpenSim marker file (Y up, metres).")
+    kinematics: str | None = Field(default="kinematics.mot", description="Our joint angles as an OpenSim .mot.")
 
 
 class Analysis(_Model):
@@ -157,5 +163,8 @@ class Analysis(_Model):
     trajectory: TrajectoryInfo
     processing: ProcessingInfo
     throughput: ThroughputInfo
+    biomechanics: BiomechanicsSection | None = Field(
+        default=None, description="None when the biomechanics could not be computed (see warnings)."
+    )
     warnings: list[str]
     files: OutputFiles

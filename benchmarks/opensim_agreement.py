@@ -1,0 +1,360 @@
+"""Agreement of our sagittal joint angles and moments with OpenSim's (Pose2Sim's model, IK and ID).
+
+For each clip: our hip flexion, knee flexion and ankle dorsiflexion (``biomech.joint_angles``) against OpenSim IK's
+``hip_flexion_*``, ``knee_angle_*``, ``ankle_angle_*`` (same signs: flexion / dorsiflexion positive), and our sagittal
+hip, knee and ankle moments (``JointKinetics.flexion_moment_n_m``, extensor / plantarflexor positive) against OpenSim
+ID's ``*_moment`` with the sign flipped (OpenSim's is positive along the coordinate: flexor / dorsiflexor), both driven
+by the same estimated ground reaction force. Targets: angles within 5° RMSE, moments within 10 % of OpenSim's peak
+|moment| (RMSE over the frames both have, :data:`EDGE_FRAMES` left out at each end). Prints PASS/MISS per target and
+always exits 0.
+
+Diagnostics printed with the figures: each angle difference split into *IK fit* (our definition on our landmarks vs
+our definition on the model's markers after IK) and *definition* (our definition on the model's markers vs the model's
+coordinate); the moments again with each foot's force reduced to its vertical component; and, on the sample, the left
+ankle moment recomputed by hand from the ground force on one frame.
+
+Clips, compared over their longest run of upright frames (:data:`UPRIGHT_LIMIT_DEG`):
+
+- the sample video (``--height 1.65`` with its calibration; the pipeline's metric sequence is cached in
+  ``benchmarks/.cache/``), also over the whole clip;
+- three elite clips of ``data/athletes/`` (:data:`ELITE_CLIPS`). They have no metric scale, and their raw landmarks are
+  far from rigid (bone lengths vary by 21-25 %: camera zoom and BlazePose's relative depth). We take image coordinates
+  (x, y in pixels; z = BlazePose's relative depth times the one of :data:`DEPTH_SCALES` that makes bone lengths most
+  constant), take the camera's zoom out frame by frame (:func:`_body_units`), scale to an assumed stature of
+  :data:`ELITE_STATURE_M`, then apply the pipeline's own gap filling, rigid-segment step and low-pass filter (default
+  settings). The camera is taken as still, level (up = −y) and orthographic, which a panning broadcast camera is not:
+  their moments are only a comparison of two methods on the same input, not estimates of the athletes' moments.
+
+Mass :data:`MASS_KG` everywhere (ours and OpenSim's scaled model). Run (about 40 s):
+``.venv/bin/python benchmarks/opensim_agreement.py [--work-dir /tmp/opensim_work]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import importlib
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spacecomputer.biomech import BodyModel, detect_foot_contacts, joint_angles
+from spacecomputer.biomech._body_model import DEFAULT_MASS_KG
+from spacecomputer.biomech._kinetics import (
+    GroundReactionEstimate,
+    JointKinetics,
+    estimate_ground_reaction,
+    inverse_dynamics,
+)
+from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
+from spacecomputer.biomech._opensim_check import OpenSimResult, run_opensim
+from spacecomputer.biomech._opensim_io import OPENSIM_MARKERS
+from spacecomputer.config import get_settings
+from spacecomputer.domain import CoordinateFrame, PoseSequence
+from spacecomputer.domain._runs import contiguous_runs
+from spacecomputer.vision._camera import load_calibration
+from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
+from spacecomputer.vision._rigid import bone_length_cv, enforce_segment_lengths
+from spacecomputer.vision._trajectory import estimate_body_height_m
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "videos" / "sports2d-demo.mp4"
+CALIBRATION = ROOT / "data" / "videos" / "sports2d-demo.calib.toml"
+SAMPLE_HEIGHT_M = 1.65
+CACHE = ROOT / "benchmarks" / ".cache"
+ELITE_CLIPS = ("bolt-force-motion", "koroibete", "lomu")
+"""The three clips of data/athletes with the most confident leg landmarks (mean visibility 0.82-0.96)."""
+ELITE_STATURE_M = 1.80
+"""Assumed stature of every elite athlete, m (our assumption: the clips carry no scale)."""
+DEPTH_SCALES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+"""Candidate scales of BlazePose's relative depth (× x's scale); the one giving the most constant bone lengths wins."""
+SIZE_WINDOW_FRAMES = 15
+"""Running-median window of the per-frame trunk length (about 0.5 s at 24-29 fps; our choice)."""
+_TRUNK = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+UPRIGHT_LIMIT_DEG = 60.0
+"""Frames compared: the longest run with the trunk within this of vertical (our choice). In a flip or a crawl the
+pelvis of OpenSim's model nears the singularity of its tilt-list-rotation angles and IK's coordinates jump."""
+EDGE_FRAMES = 3
+"""Frames left out at each end of the inverse dynamics range (our choice): both methods differentiate twice, and
+OpenSim's spline fit is least constrained at the ends (its first frame of the sample read 80 kN on the pelvis)."""
+CAMERA_UP = (0.0, -1.0, 0.0)
+OPENSIM_UP = np.array([0.0, 1.0, 0.0])
+MASS_KG = DEFAULT_MASS_KG
+ANGLE_TARGET_DEG = 5.0
+MOMENT_TARGET_PERCENT = 10.0
+ANGLES = (("hip_flexion", "hip_flexion"), ("knee_flexion", "knee_angle"), ("ankle_dorsiflexion", "ankle_angle"))
+"""(our angle, OpenSim coordinate) per joint; same sign convention."""
+MOMENTS = (("hip", "hip_flexion"), ("knee", "knee_angle"), ("ankle", "ankle_angle"))
+
+
+def sample_sequence() -> tuple[PoseSequence, NDArray[np.float64]]:
+    cached = CACHE / "sports2d-demo.metric.parquet"
+    if not cached.exists():
+        from spacecomputer.pipeline import AnalyzeOptions, analyze_video
+
+        options = AnalyzeOptions(height_m=SAMPLE_HEIGHT_M, calibration_path=CALIBRATION, overlay=False)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        analyze_video(SAMPLE, options).metric.to_parquet(cached)
+    sequence = PoseSequence.from_parquet(cached)
+    if sequence.frame is CoordinateFrame.WORLD:
+        return sequence, np.asarray(load_calibration(CALIBRATION).world_up, dtype=np.float64)
+    return sequence, np.array(CAMERA_UP)
+
+
+def elite_sequence(name: str) -> PoseSequence:
+    """Return a stature-scaled, rigid and smoothed skeleton of an elite clip (see the module docstring)."""
+    raw = PoseSequence.from_elite_json(ROOT / "data" / "athletes" / f"{name}.json")
+    depth = min(DEPTH_SCALES, key=lambda k: bone_length_cv(_body_units(raw, k)))
+    body = _body_units(raw, depth)
+    # estimate_body_height_m measures lengths in the sequence's own scale; it only checks the frame's name.
+    stature = estimate_body_height_m(body.replace(frame=CoordinateFrame.HIP_CENTRED))
+    settings = get_settings()
+    metric = body.replace(positions=body.positions * (ELITE_STATURE_M / stature))
+    filled = fill_sequence_gaps(metric, max_gap_s=settings.max_gap_s).sequence
+    rigid = enforce_segment_lengths(filled).sequence
+    smooth = smooth_sequence(rigid, cutoff_hz=settings.filter_cutoff_hz).sequence
+    print(f"  ({name}: depth scale {depth:g} of x, bone-length CV {bone_length_cv(filled):.3f} before the rigid step)")
+    return smooth
+
+
+def _body_units(raw: PoseSequence, depth_scale: float) -> PoseSequence:
+    """Image coordinates (depth = ``depth_scale`` × x's scale) in trunk lengths, with the camera's zoom taken out.
+
+    Each frame's landmarks are scaled about its mid-hip by the inverse of a running median (over
+    :data:`SIZE_WINDOW_FRAMES` frames) of its trunk length (mid-hip to mid-shoulder); the mid-hip's own path is divided
+    by the clip's median trunk length, so a change of size does not become a translation.
+    """
+    width, height = raw.image_size_px or (1, 1)
+    pixels = raw.positions * np.array([width, height, depth_scale * width])
+    joint = {name: pixels[:, raw.skeleton.index(name)] for name in _TRUNK}
+    mid_hip = 0.5 * (joint["left_hip"] + joint["right_hip"])
+    trunk = np.linalg.norm(0.5 * (joint["left_shoulder"] + joint["right_shoulder"]) - mid_hip, axis=1)
+    size = running_median(trunk, SIZE_WINDOW_FRAMES)
+    body = mid_hip[:, None, :] / np.nanmedian(trunk) + (pixels - mid_hip[:, None, :]) / size[:, None, None]
+    return raw.replace(positions=body, frame=CoordinateFrame.CAMERA)
+
+
+def running_median(values: NDArray[np.float64], window: int) -> NDArray[np.float64]:
+    """Centred running median ignoring NaN (NaN where the window holds none)."""
+    half = window // 2
+    padded = np.pad(values, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmedian(windows, axis=1), dtype=np.float64)
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence OpenSim's C++ prints to standard output (model summaries) while it runs."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def rmse(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, float, int]:
+    """RMSE, mean difference (a − b) and sample count over the samples where both are finite."""
+    both = np.isfinite(a) & np.isfinite(b)
+    if not both.any():
+        return float("nan"), float("nan"), 0
+    d = a[both] - b[both]
+    return float(np.sqrt(np.mean(d**2))), float(np.mean(d)), int(both.sum())
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def model_pose(sequence: PoseSequence, result: OpenSimResult) -> PoseSequence:
+    """Return the model's own markers after IK as a BlazePose sequence in OpenSim's ground (Y up)."""
+    positions = np.full((result.ik_rows.size, sequence.n_joints, 3), np.nan)
+    for marker, landmark in OPENSIM_MARKERS:
+        positions[:, sequence.skeleton.index(landmark)] = result.model_markers_m[marker]
+    return PoseSequence(
+        positions=positions,
+        confidence=np.isfinite(positions).all(axis=2).astype(float),
+        timestamps_s=result.ik_timestamps_s,
+        fps=sequence.fps,
+        frame=CoordinateFrame.WORLD,
+    )
+
+
+def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: OpenSimResult) -> None:
+    """Print our angle vs OpenSim's coordinate, and that difference split in two.
+
+    IK fit: ours on our markers vs ours on the model's markers after IK. Definition: ours on the model's markers
+    vs the model's coordinate.
+    """
+    ours = joint_angles(sequence, up=up)
+    on_model = joint_angles(model_pose(sequence, result), up=OPENSIM_UP)
+    error_mm = 1000 * np.median(result.marker_rms_error_m)
+    rate = result.ik_frames_per_s
+    print(f"  IK: {result.ik_timestamps_s.size} frames at {rate:.0f} frames/s; marker RMS {error_mm:.0f} mm (median)")
+    print(
+        f"  {'ours vs OpenSim':36s} {'RMSE°':>6s} {'bias°':>6s} {'r':>5s} {'n':>4s}"
+        f" | {'fit RMSE°':>9s} | {'def. RMSE°':>10s} {'bias°':>6s}   target {ANGLE_TARGET_DEG:g}°"
+    )
+    for side in ("left", "right"):
+        for our_name, coordinate in ANGLES:
+            a = ours[f"{side}_{our_name}"].values_deg[result.ik_rows]
+            m = on_model[f"{side}_{our_name}"].values_deg
+            b = result.ik_deg[f"{coordinate}_{side[0]}"]
+            error, bias, n = rmse(a, b)
+            fit, _, _ = rmse(a, m)
+            definition, definition_bias, _ = rmse(m, b)
+            both = np.isfinite(a) & np.isfinite(b)
+            r = float(np.corrcoef(a[both], b[both])[0, 1]) if n > 2 else float("nan")
+            label = f"{side}_{our_name} vs {coordinate}_{side[0]}"
+            print(
+                f"  {label:36s} {error:6.1f} {bias:6.1f} {r:5.2f} {n:4d} | {fit:9.1f} | {definition:10.1f}"
+                f" {definition_bias:6.1f}   {verdict(error <= ANGLE_TARGET_DEG)}"
+            )
+
+
+def compare_moments(kinetics: dict[str, JointKinetics], result: OpenSimResult, grf_note: str) -> None:
+    print(
+        f"  ID: {result.id_timestamps_s.size} frames ({grf_note}), {EDGE_FRAMES} left out at each end;"
+        " moments: ours vs −OpenSim"
+    )
+    header = f"  {'moment':22s} {'RMSE N·m':>9s} {'peak N·m':>9s} {'% peak':>7s} {'n':>4s}"
+    print(f"{header}  target {MOMENT_TARGET_PERCENT:g} %")
+    for side in ("left", "right"):
+        for joint, coordinate in MOMENTS:
+            inner = slice(EDGE_FRAMES, max(result.id_rows.size - EDGE_FRAMES, EDGE_FRAMES))
+            a = kinetics[f"{side}_{joint}"].flexion_moment_n_m[result.id_rows][inner]
+            b = -result.id_generalized_forces[f"{coordinate}_{side[0]}_moment"][inner]
+            error, _, n = rmse(a, b)
+            peak = float(np.nanmax(np.abs(b))) if n else float("nan")
+            percent = 100.0 * error / peak if n else float("nan")
+            row = f"  {side + '_' + joint:22s} {error:9.1f} {peak:9.1f} {percent:7.1f} {n:4d}"
+            print(f"{row}  {verdict(percent <= MOMENT_TARGET_PERCENT)}")
+
+
+def upright_run(sequence: PoseSequence, up: NDArray[np.float64]) -> tuple[int, int]:
+    """Longest run of frames with our trunk within :data:`UPRIGHT_LIMIT_DEG` of vertical."""
+    trunk = joint_angles(sequence, up=up)["trunk_flexion"].values_deg
+    with np.errstate(invalid="ignore"):
+        upright = np.abs(trunk) < UPRIGHT_LIMIT_DEG
+    runs = contiguous_runs(upright)
+    return max(runs, key=lambda run: run[1] - run[0]) if runs else (0, sequence.n_frames)
+
+
+def vertical_only(grf: GroundReactionEstimate, up: NDArray[np.float64]) -> GroundReactionEstimate:
+    """Return the estimate with each foot's force reduced to its vertical component (a diagnostic)."""
+    vertical = (grf.per_foot_n @ up)[..., None] * up
+    return dataclasses.replace(grf, per_foot_n=vertical, total_n=vertical.sum(axis=1))
+
+
+def ankle_hand_check(
+    sequence: PoseSequence, grf: GroundReactionEstimate, kinetics: dict[str, JointKinetics], result: OpenSimResult
+) -> None:
+    """On the frame of OpenSim's largest left ankle moment, recompute both from the ground force alone.
+
+    Quasi-statically the ankle moment is the ground force's moment about the joint, ``(CoP − centre) × F``, projected
+    on the joint's axis: ours takes the ankle landmark; OpenSim its model's ankle centre and its oblique ankle axis
+    (``0.105 0.174 0.979`` in the tibia, from Pose2Sim's model file).
+    """
+    osim = importlib.import_module("opensim")
+    osim.Logger.setLevelString("Error")
+    inner = np.arange(EDGE_FRAMES, result.id_rows.size - EDGE_FRAMES)
+    osim_moment = -result.id_generalized_forces["ankle_angle_l_moment"]
+    k = int(inner[np.argmax(np.abs(osim_moment[inner]))])
+    row = int(result.id_rows[k])
+    model = osim.Model(str(result.work_dir / "model_scaled.osim"))
+    state = model.initSystem()
+    coordinates = model.getCoordinateSet()
+    ik_row = int(np.flatnonzero(result.ik_rows == row)[0])
+    for name, values in result.ik_deg.items():
+        coordinates.get(name).setValue(state, np.radians(values[ik_row]), False)
+    for axis, value in zip("xyz", result.pelvis_translation_m[ik_row], strict=True):
+        coordinates.get(f"pelvis_t{axis}").setValue(state, float(value), False)
+    model.realizePosition(state)
+    joint = model.getJointSet().get("ankle_l")
+    centre = joint.getChildFrame().getPositionInGround(state).to_numpy()
+    tibia = joint.getParentFrame().getTransformInGround(state).R()
+    tibia_rotation = np.array([[tibia.get(i, j) for j in range(3)] for i in range(3)])
+    oblique = tibia_rotation @ np.array([0.10501355, 0.17402245, 0.97912632])
+    mediolateral = tibia_rotation[:, 2]
+    force = result.rotation @ grf.per_foot_n[row, 0]
+    moment_arm = result.rotation @ grf.centre_of_pressure_m[row, 0]
+    landmark = result.rotation @ sequence.joint("left_ankle")[row]
+    about_landmark = np.cross(moment_arm - landmark, force)
+    about_centre = np.cross(moment_arm - centre, force)
+    ours = kinetics["left_ankle"].flexion_moment_n_m[row]
+    ours_vector = result.rotation @ kinetics["left_ankle"].moment_n_m[row]
+    when = f"t = {sequence.timestamps_s[row]:.2f} s"
+    print(f"  ankle hand check, {when}, left foot force {np.round(force)} N (OpenSim axes):")
+    print(f"    ours {ours:7.1f} N·m; GRF about the landmark, tibia's Z axis {about_landmark @ mediolateral:7.1f}")
+    print(
+        f"    GRF about OpenSim's ankle centre ({1000 * np.linalg.norm(centre - landmark):.0f} mm from the landmark): "
+        f"tibia's Z axis {about_centre @ mediolateral:7.1f}, oblique ankle axis {about_centre @ oblique:7.1f}; "
+        f"OpenSim ID {osim_moment[k]:7.1f} N·m"
+    )
+    print(
+        f"    our full moment vector on the tibia's Z axis {-ours_vector @ mediolateral:7.1f}, on the oblique"
+        f" ankle axis {-ours_vector @ oblique:7.1f} (plantarflexor positive)"
+    )
+
+
+def run_clip(
+    name: str, clip: PoseSequence, up: NDArray[np.float64], height_m: float, work: Path, *, whole: bool = False
+) -> None:
+    start, stop = (0, clip.n_frames) if whole else upright_run(clip, up)
+    sequence = clip[start:stop]
+    part = "whole clip" if whole else f"longest upright run, frames {start}-{stop - 1} of {clip.n_frames}"
+    print(f"\n== {name}: {sequence.n_frames} frames ({part}) at {sequence.fps:g} fps, frame {sequence.frame.value}")
+    model = BodyModel.from_anthropometry(mass_kg=MASS_KG, height_m=height_m, sex=None)
+    grf = estimate_ground_reaction(sequence, model, detect_foot_contacts(sequence, up=up), up=up)
+    folder = work / (name + ("-whole" if whole else ""))
+    started = time.perf_counter()
+    with quiet_stdout():
+        result = run_opensim(sequence, up=up, mass_kg=MASS_KG, height_m=height_m, grf=grf, work_dir=folder)
+    print(f"  OpenSim scale + IK + ID: {time.perf_counter() - started:.1f} s; files in {folder}")
+    compare_angles(sequence, up, result)
+    vertical = np.abs(grf.per_foot_n @ up)
+    horizontal = np.linalg.norm(grf.per_foot_n - (grf.per_foot_n @ up)[..., None] * up, axis=2)
+    loaded = vertical > 0.1 * MASS_KG * STANDARD_GRAVITY_M_S2
+    ratio = float(np.median(horizontal[loaded] / vertical[loaded])) if loaded.any() else float("nan")
+    known = int(np.asarray(grf.known).sum())
+    note = (
+        f"estimated ground force, known in {known}/{sequence.n_frames} frames, median |horizontal|/vertical {ratio:.2f}"
+    )
+    kinetics = inverse_dynamics(sequence, model, grf, up=up)
+    compare_moments(kinetics, result, note)
+    if not whole and name == "sports2d-demo":
+        ankle_hand_check(sequence, grf, kinetics, result)
+    upright_grf = vertical_only(grf, up)
+    with quiet_stdout():
+        check = run_opensim(
+            sequence, up=up, mass_kg=MASS_KG, height_m=height_m, grf=upright_grf, work_dir=folder / "vertical"
+        )
+    compare_moments(inverse_dynamics(sequence, model, upright_grf, up=up), check, "diagnostic: vertical force only")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/opensim_work"))
+    args = parser.parse_args()
+    print(f"mass {MASS_KG:g} kg for every clip (ours and OpenSim's model); elite stature assumed {ELITE_STATURE_M} m")
+    sequence, up = sample_sequence()
+    run_clip("sports2d-demo", sequence, up, SAMPLE_HEIGHT_M, args.work_dir, whole=True)
+    run_clip("sports2d-demo", sequence, up, SAMPLE_HEIGHT_M, args.work_dir)
+    for name in ELITE_CLIPS:
+        run_clip(name, elite_sequence(name), np.array(CAMERA_UP), ELITE_STATURE_M, args.work_dir)
+
+
+if __name__ == "__main__":
+    main()

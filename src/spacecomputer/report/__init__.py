@@ -1,0 +1,9 @@
+"""The self-contained ``report.html`` of a run: text sections, metric cards, risk flags and Plotly time plots.
+
+Private modules: ``_page`` (assembly, :func:`write_report`), ``_sections`` (text from the `Analysis`),
+``_plots`` (figures from the ``metrics.csv`` series), ``_html`` (escaping).
+"""
+
+from spacecomputer.report._page import write_report
+
+__all__ = ["write_report"]

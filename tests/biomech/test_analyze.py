@@ -1,0 +1,290 @@
+"""The whole engine on synthetic motions: the section, the series, uncertainty, guards and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from spacecomputer.biomech import (
+    BiomechanicsOptions,
+    BodyModel,
+    analyze_biomechanics,
+    estimate_ground_reaction,
+    evaluate,
+    format_measurement,
+    landmark_noise,
+)
+from spacecomputer.biomech._analyze import _level, _reliable
+from spacecomputer.biomech._engine import MAX_PLAUSIBLE_COM_ACCELERATION_M_S2
+from spacecomputer.biomech._uncertainty import VISIBILITY_FLOOR, monte_carlo_spread
+from spacecomputer.domain import PoseSequence
+from spacecomputer.domain._analysis_biomech import BiomechanicsSection
+from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
+from tests.biomech.gait_motions import UP, gait, index, sequence_of, standing_pose
+from tests.biomech.physics_motions import contacts_of
+
+MODEL = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex="male")
+
+
+def _refuse(constant: str) -> None:
+    raise AssertionError(f"JSON holds {constant}")
+
+
+def _finite_json(section: BiomechanicsSection) -> dict[str, object]:
+    return json.loads(section.model_dump_json(), parse_constant=_refuse)  # type: ignore[no-any-return]
+
+
+def _noisy(sequence: PoseSequence, sigma_m: float, seed: int = 0) -> PoseSequence:
+    rng = np.random.default_rng(seed)
+    return sequence.replace(positions=sequence.positions + rng.normal(0.0, sigma_m, sequence.positions.shape))
+
+
+@pytest.fixture(scope="module")
+def run_result():  # type: ignore[no-untyped-def]
+    sequence, _ = gait(fps=60.0, duration_s=3.0)
+    return analyze_biomechanics(
+        sequence,
+        up=UP,
+        up_source="test world",
+        options=BiomechanicsOptions(mass_kg=70.0, height_m=1.75, sex="male", draws=8),
+        raw=_noisy(sequence, 0.005),
+        cutoff_hz=8.0,
+    )
+
+
+def test_a_synthetic_run_gives_a_complete_finite_section(run_result) -> None:  # type: ignore[no-untyped-def]
+    section = run_result.section
+    document = _finite_json(section)
+    assert document["up"] == [0.0, 0.0, 1.0]
+    assert section.movement.family == "sprint"
+    assert section.movement.source == "detected"
+    assert section.body_model.sex == "male"
+    assert section.body_model.mass_source == "given"
+    assert len(section.body_model.segments) == 14
+    assert math.isclose(sum(s.mass_kg for s in section.body_model.segments), 70.0, rel_tol=1e-3)
+    names = {s.name for s in section.scalars}
+    assert {"step_length_m", "step_frequency_hz", "peak_vertical_grf_bw", "left_knee_flexion_range_deg"} <= names
+    kinetic = [s for s in section.scalars if s.category == "kinetics"]
+    assert kinetic
+    assert all(s.estimated_from_video for s in kinetic)
+    assert {e.kind for e in section.events} == {"contact", "toe_off"}
+    assert {p.kind for p in section.phases} == {"contact", "flight"}
+    assert section.series_columns == list(run_result.series)
+    assert section.uncertainty.draws == 8
+
+
+def test_every_available_scalar_has_an_uncertainty_and_a_display(run_result) -> None:  # type: ignore[no-untyped-def]
+    for scalar in run_result.section.scalars:
+        if scalar.available:
+            assert scalar.value is not None
+            assert scalar.uncertainty is not None, scalar.name
+            assert "±" in scalar.display
+        else:
+            assert scalar.reason
+            assert scalar.display.startswith("unavailable: ")
+
+
+def test_series_columns_have_one_value_per_frame(run_result) -> None:  # type: ignore[no-untyped-def]
+    lengths = {values.shape for values in run_result.series.values()}
+    assert lengths == {(180,)}
+    np.testing.assert_array_equal(run_result.series["row"], np.arange(180))
+    contact = run_result.series["left_contact"]
+    assert set(np.unique(contact[np.isfinite(contact)])) <= {0.0, 1.0}
+    standing_weight = run_result.series["grf_vertical_bw"]
+    assert np.nanmax(standing_weight) > 1.0
+
+
+def test_the_step_length_is_recovered_within_its_uncertainty(run_result) -> None:  # type: ignore[no-untyped-def]
+    step = {s.name: s for s in run_result.section.scalars}["step_length_m"]
+    assert step.value == pytest.approx(1.2, abs=0.02)
+    assert step.uncertainty is not None
+    assert step.uncertainty < 0.1
+
+
+# --- noise model -----------------------------------------------------------------------------------------------
+
+
+def test_landmark_noise_separates_the_common_and_the_own_part() -> None:
+    n, fps = 4000, 100.0
+    smooth = sequence_of(np.repeat(standing_pose()[None], n, axis=0), fps)
+    rng = np.random.default_rng(3)
+    own = rng.normal(0.0, 0.01, smooth.positions.shape)
+    shared = rng.normal(0.0, 1.0, (n, 3)) * np.array([0.2, 0.02, 0.03])
+    raw = smooth.replace(positions=smooth.positions + own + shared[:, None, :])
+    noise = landmark_noise(raw, smooth, cutoff_hz=None)
+    np.testing.assert_allclose(noise.common_sigma_m, [0.2, 0.02, 0.03], rtol=0.06)
+    assert np.median(noise.sigma_m) == pytest.approx(0.01, rel=0.06)
+
+
+def test_the_filter_share_and_visibility_scale_the_noise() -> None:
+    n, fps = 2000, 100.0
+    smooth = sequence_of(np.repeat(standing_pose()[None], n, axis=0), fps)
+    own = np.random.default_rng(4).normal(0.0, 0.01, smooth.positions.shape)
+    raw = smooth.replace(positions=smooth.positions + own)
+    # A 25 Hz cut-off at 100 fps keeps half of white noise's variance: the residual is sqrt(0.5) of it.
+    residual_only = raw.replace(positions=smooth.positions + own * math.sqrt(0.5))
+    half_seen = smooth.replace(confidence=np.full((n, 33), 0.5))
+    noise = landmark_noise(residual_only, half_seen, cutoff_hz=25.0)
+    assert np.median(noise.sigma_m) == pytest.approx(0.02, rel=0.06)
+    unseen = smooth.replace(confidence=np.zeros((n, 33)))
+    floor = landmark_noise(residual_only, unseen, cutoff_hz=25.0)
+    assert np.median(floor.sigma_m) == pytest.approx(0.01 / VISIBILITY_FLOOR, rel=0.06)
+
+
+def test_without_a_raw_sequence_a_default_is_assumed_and_said() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=1.0)
+    noise = landmark_noise(None, sequence, cutoff_hz=6.0)
+    assert not noise.measured
+    np.testing.assert_array_equal(noise.common_covariance_m2, np.zeros((3, 3)))
+    with pytest.raises(InvalidInputError, match="Nyquist"):
+        landmark_noise(sequence, sequence, cutoff_hz=40.0)
+
+
+def test_monte_carlo_spread_reproduces_a_known_standard_deviation() -> None:
+    n = 50
+    smooth = sequence_of(np.repeat(standing_pose()[None], n, axis=0), 100.0)
+    own = np.random.default_rng(5).normal(0.0, 0.01, smooth.positions.shape)
+    shared = np.random.default_rng(6).normal(0.0, 0.05, (n, 3))
+    raw = smooth.replace(positions=smooth.positions + own + shared[:, None, :])
+    noise = landmark_noise(raw, smooth, cutoff_hz=None)
+    nose = index("nose")
+
+    def nose_x(perturbed: PoseSequence) -> dict[str, float | None]:
+        return {"x": float(perturbed.positions[10, nose, 0])}
+
+    spread = monte_carlo_spread(smooth, noise, nose_x, draws=400, seed=1, cutoff_hz=None)
+    expected = math.sqrt(noise.sigma_m[10, nose] ** 2 + noise.common_covariance_m2[0, 0])
+    assert spread.std("x") == pytest.approx(expected, rel=0.12)
+    assert spread.std("missing") is None
+
+
+def test_format_measurement_rounds_to_the_uncertainty() -> None:
+    assert format_measurement(38.234, 4.06, "deg") == "38.2° ± 4.1°"
+    assert format_measurement(2751.3, 415.2, "N") == "2751 N ± 415 N"
+    assert format_measurement(0.1234, 0.0123, "m") == "0.123 m ± 0.012 m"
+    assert format_measurement(None, None, "m") == "unavailable"
+
+
+def test_reliability_and_risk_level_rules() -> None:
+    assert _reliable(10.0, 5.0)
+    assert not _reliable(10.0, 5.1)
+    assert not _reliable(-2.0, 3.0)
+    assert _reliable(None, None)
+    assert _level(16.0, 10.0, 15.0) == "red"
+    assert _level(12.0, 10.0, 15.0) == "yellow"
+    assert _level(10.0, 10.0, 15.0) == "green"
+    assert _level(40.0, 60.0, 45.0) == "red"
+    assert _level(50.0, 60.0, 45.0) == "yellow"
+
+
+# --- physical guards -------------------------------------------------------------------------------------------
+
+
+def test_horizontal_ground_force_is_limited_to_the_friction_cone() -> None:
+    n, fps = 60, 100.0
+    t = np.arange(n) / fps
+    positions = np.repeat(standing_pose()[None], n, axis=0)
+    above_feet = [
+        i
+        for i in range(33)
+        if i not in {index(f"{s}_{p}") for s in ("left", "right") for p in ("heel", "foot_index", "ankle")}
+    ]
+    # The body above the ankles accelerates sideways at 2 g while both feet stay planted.
+    positions[:, above_feet, 1] += 0.5 * 2.0 * 9.80665 * t[:, None] ** 2
+    sequence = sequence_of(positions, fps)
+    contacts = contacts_of(np.ones((n, 2), dtype=bool), fps=fps)
+    grf = estimate_ground_reaction(sequence, MODEL, contacts, up=UP)
+    inner = slice(5, n - 5)
+    vertical = grf.total_n[inner] @ UP
+    horizontal = np.linalg.norm(grf.total_n[inner] - np.outer(vertical, UP), axis=1)
+    np.testing.assert_allclose(horizontal, vertical, rtol=1e-9)
+    assert grf.friction_limited_frames >= n - 10
+    free = estimate_ground_reaction(sequence, MODEL, contacts, up=UP, friction_coefficient=10.0)
+    assert free.friction_limited_frames == 0
+
+
+def test_a_tracking_glitch_is_left_out_of_the_kinetics() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=3.0)
+    positions = np.array(sequence.positions)
+    positions[90:93] += np.array([0.8, 0.0, 0.0])  # three frames placed 0.8 m too far: a depth glitch
+    glitched = sequence.replace(positions=positions)
+    result = evaluate(glitched, MODEL, up=UP, family="sprint")
+    assert result.implausible[88:95].all()
+    assert not result.implausible[:70].any()
+    assert np.isnan(result.ground_reaction.total_n[result.implausible]).all()
+    assert np.isnan(result.kinetics["left_knee"].power_w[result.implausible]).all()
+    peak = result.scalars["peak_vertical_grf_bw"].metric.value
+    assert peak is not None
+    assert peak < MAX_PLAUSIBLE_COM_ACCELERATION_M_S2 / 9.80665
+
+
+# --- bad input -------------------------------------------------------------------------------------------------
+
+
+def test_nan_landmarks_never_reach_the_json() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=2.0)
+    positions = np.array(sequence.positions)
+    positions[40:60] = np.nan
+    positions[:, index("left_wrist")] = np.nan
+    result = analyze_biomechanics(
+        sequence.replace(positions=positions), up=UP, up_source="test", options=BiomechanicsOptions(draws=3)
+    )
+    _finite_json(result.section)
+    assert result.section.body_model.mass_source == "default"
+    assert result.section.body_model.notes
+
+
+def test_feet_never_seen_make_foot_metrics_unavailable_with_reasons() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=2.0)
+    positions = np.array(sequence.positions)
+    for side in ("left", "right"):
+        for part in ("heel", "foot_index"):
+            positions[:, index(f"{side}_{part}")] = np.nan
+    result = analyze_biomechanics(
+        sequence.replace(positions=positions),
+        up=UP,
+        up_source="test",
+        options=BiomechanicsOptions(sport="sprint", draws=3),
+    )
+    section = result.section
+    _finite_json(section)
+    assert not section.events
+    assert any("foot contacts unknown" in w for w in section.warnings)
+    step = {s.name: s for s in section.scalars}["step_length_m"]
+    assert not step.available
+    assert step.reason
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"mass_kg": 0.0}, InvalidInputError),
+        ({"mass_kg": -70.0}, InvalidInputError),
+        ({"height_m": 175.0}, InvalidInputError),
+        ({"sex": "other"}, InvalidInputError),
+        ({"draws": -1}, InvalidInputError),
+    ],
+)
+def test_bad_options_are_refused(options: dict[str, object], error: type[Exception]) -> None:
+    sequence, _ = gait(fps=60.0, duration_s=1.0)
+    with pytest.raises(error):
+        analyze_biomechanics(sequence, up=UP, up_source="test", options=BiomechanicsOptions(**options))  # type: ignore[arg-type]
+
+
+def test_two_frames_and_image_frames_are_refused_or_unavailable() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=1.0)
+    try:
+        result = analyze_biomechanics(sequence[:2], up=UP, up_source="test", options=BiomechanicsOptions(draws=2))
+    except InsufficientDataError:
+        pass
+    else:
+        _finite_json(result.section)
+        assert not any(s.available for s in result.section.scalars if s.category == "kinetics")
+    image = sequence.replace(frame=sequence.frame.__class__.IMAGE, image_size_px=(640, 480))
+    with pytest.raises(InvalidPoseDataError):
+        analyze_biomechanics(image, up=UP, up_source="test")
+    with pytest.raises(InvalidInputError):
+        analyze_biomechanics(sequence, up=(0.0, 0.0, 2.0), up_source="test")
