@@ -16,6 +16,7 @@ from spacecomputer.biomech import (
     evaluate,
     format_measurement,
     landmark_noise,
+    movement_metrics,
 )
 from spacecomputer.biomech._analyze import _level, _reliable
 from spacecomputer.biomech._engine import MAX_PLAUSIBLE_COM_ACCELERATION_M_S2
@@ -23,7 +24,7 @@ from spacecomputer.biomech._uncertainty import VISIBILITY_FLOOR, monte_carlo_spr
 from spacecomputer.domain import PoseSequence
 from spacecomputer.domain._analysis_biomech import BiomechanicsSection
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
-from tests.biomech.gait_motions import UP, gait, index, sequence_of, standing_pose
+from tests.biomech.gait_motions import UP, drop_landing, gait, index, sequence_of, standing_pose, vertical_jump
 from tests.biomech.physics_motions import contacts_of
 
 MODEL = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex="male")
@@ -288,3 +289,14 @@ def test_two_frames_and_image_frames_are_refused_or_unavailable() -> None:
         analyze_biomechanics(image, up=UP, up_source="test")
     with pytest.raises(InvalidInputError):
         analyze_biomechanics(sequence, up=(0.0, 0.0, 2.0), up_source="test")
+
+
+def test_flight_time_jump_height_needs_one_level_for_take_off_and_landing() -> None:
+    same_level = {m.name: m for m in movement_metrics(vertical_jump(fps=100.0), up=UP, sport="jump", body_model=MODEL)}
+    height = same_level["jump_height_flight_time_m"]
+    assert height.value == pytest.approx(9.80665 * 0.5**2 / 8, rel=0.1)
+    off_a_box = {m.name: m for m in movement_metrics(drop_landing(fps=100.0), up=UP, sport="jump", body_model=MODEL)}
+    refused = off_a_box["jump_height_flight_time_m"]
+    assert not refused.available
+    assert refused.reason is not None
+    assert "differ by 0.4" in refused.reason

@@ -28,7 +28,7 @@ def _runs(present: NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 
 def _present(values: NDArray[np.float64]) -> NDArray[np.bool_]:
-    return np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+    return np.array([bool(np.isfinite(row).all()) for row in values], dtype=bool)
 
 
 def _gradient_per_run(values: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -87,6 +87,9 @@ STANDARD_GRAVITY_M_S2 = 9.80665
 """Standard acceleration of gravity, m/s² (3rd CGPM, 1901)."""
 _MIN_PROGRESSION_M = 1e-3
 """A step whose COM travels less than this (on the spot, or unknown) has no direction of progression: our choice."""
+SAME_LEVEL_TOLERANCE_M = 0.05
+"""Take-off and landing surfaces closer in height than this count as one level (our own tolerance, about the
+vertical noise of a foot landmark); beyond it the flight-time jump height is not computed."""
 SPORTS = ("sprint", "jump", "landing", "strike", "throw")
 """Movement families :func:`movement_metrics` knows."""
 
@@ -298,11 +301,34 @@ def _jump(
         design = np.column_stack([np.ones(int(seen.sum())), t[seen]])
         target = in_flight[seen] + 0.5 * STANDARD_GRAVITY_M_S2 * t[seen] ** 2
         velocity = float(np.linalg.lstsq(design, target, rcond=None)[0][1])
-    values = (t_flight, STANDARD_GRAVITY_M_S2 * t_flight**2 / 8.0, rise, velocity)
+    step_m = _surface_step_m(sequence, up, flight.start_index - 1, flight.end_index)
+    flight_height: float | None = STANDARD_GRAVITY_M_S2 * t_flight**2 / 8.0
+    flight_why = com_why
+    if step_m is None:
+        flight_height, flight_why = None, "the feet are not seen at take-off and landing to compare their levels"
+    elif abs(step_m) > SAME_LEVEL_TOLERANCE_M:
+        flight_height = None
+        flight_why = (
+            f"take-off and landing surfaces differ by {abs(step_m):.2f} m (a box or a step): g·t²/8 assumes one level"
+        )
+    values = (t_flight, flight_height, rise, velocity)
+    reasons = (com_why, flight_why, com_why, com_why)
     return [
-        _metric(name, unit, convention, value, com_why)
-        for (name, unit, convention), value in zip(names, values, strict=True)
+        _metric(name, unit, convention, value, why)
+        for (name, unit, convention), value, why in zip(names, values, reasons, strict=True)
     ]
+
+
+def _surface_step_m(sequence: PoseSequence, up: NDArray[np.float64], before: int, after: int) -> float | None:
+    """Landing minus take-off height of the lowest heel or toe point, m; ``None`` when either is unseen."""
+    if before < 0 or after >= sequence.n_frames:
+        return None
+    points = [sequence.joint(f"{foot}_{part}") for foot in ("left", "right") for part in ("heel", "foot_index")]
+    heights = np.stack([p[[before, after]] @ up for p in points])
+    if not np.isfinite(heights).any(axis=0).all():
+        return None
+    lowest = np.nanmin(heights, axis=0)
+    return float(lowest[1] - lowest[0])
 
 
 def _landing(
