@@ -17,34 +17,17 @@ from scipy.spatial.transform import Rotation
 
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
+from tests.biomech.scene import LEFT_SIDE_POINTS, standing_pose
 
 UP = np.array([0.0, 0.0, 1.0])
 G = STANDARD_GRAVITY_M_S2
-_LEFT = {
-    "eye_inner": (0.09, 0.02, 1.66), "eye": (0.09, 0.035, 1.66), "eye_outer": (0.085, 0.05, 1.66),
-    "ear": (0.0, 0.08, 1.64), "mouth": (0.09, 0.025, 1.58), "shoulder": (0.0, 0.18, 1.45),
-    "elbow": (0.0, 0.18, 1.17), "wrist": (0.0, 0.18, 0.92), "pinky": (-0.01, 0.19, 0.84),
-    "index": (0.02, 0.17, 0.84), "thumb": (0.03, 0.16, 0.87), "hip": (0.0, 0.10, 0.95),
-    "knee": (0.02, 0.10, 0.52), "ankle": (0.0, 0.10, 0.09), "heel": (-0.05, 0.10, 0.0),
-    "foot_index": (0.15, 0.10, 0.0),
-}  # fmt: skip
+_LEFT = LEFT_SIDE_POINTS
 FOOT_PARTS = ("ankle", "heel", "foot_index")
 MID_HIP = np.array([0.0, 0.0, 0.95])
 
 
 def index(name: str) -> int:
     return BLAZEPOSE_33.index(name)
-
-
-def standing_pose() -> NDArray[np.float64]:
-    """(33, 3) upright pose, feet flat on z = 0, arms hanging."""
-    points = np.zeros((33, 3))
-    for name, (x, y, z) in _LEFT.items():
-        left, right = ("mouth_left", "mouth_right") if name == "mouth" else (f"left_{name}", f"right_{name}")
-        points[index(left)] = (x, y, z)
-        points[index(right)] = (x, -y, z)
-    points[index("nose")] = (0.1, 0.0, 1.62)
-    return points
 
 
 def sequence_of(positions: NDArray[np.float64], fps: float) -> PoseSequence:

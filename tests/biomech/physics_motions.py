@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 from spacecomputer.biomech._events import FootContacts
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
+from tests.biomech.scene import pose_from_left_side
 
 G = STANDARD_GRAVITY_M_S2
 UP = np.array([0.0, 0.0, 1.0])
@@ -42,13 +43,7 @@ def index(name: str) -> int:
 
 def standing_pose() -> NDArray[np.float64]:
     """(33, 3) upright template (see the module docstring)."""
-    pose = np.zeros((33, 3))
-    for name, (x, y, z) in _LEFT.items():
-        left, right = ("mouth_left", "mouth_right") if name == "mouth" else (f"left_{name}", f"right_{name}")
-        pose[index(left)] = (x, y, z)
-        pose[index(right)] = (x, -y, z)
-    pose[index("nose")] = (0.1, 0.0, 1.62)
-    return pose
+    return pose_from_left_side(_LEFT)
 
 
 def rotated(

@@ -20,31 +20,15 @@ from spacecomputer.biomech._events import (
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2, MetricValue, movement_metrics
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
 from spacecomputer.errors import InvalidInputError
+from tests.biomech.scene import LEFT_SIDE_POINTS, standing_pose
 
 # Synthetic scenes: x forward, y to the athlete's left, z up; metres. Standing pose relative to the mid-hip's
 # ground point; each foot is flat, heel 5 cm behind and toe 15 cm ahead of its ankle.
 UP = np.array([0.0, 0.0, 1.0])
 G = STANDARD_GRAVITY_M_S2
-_LEFT = {
-    "eye_inner": (0.09, 0.02, 1.66), "eye": (0.09, 0.035, 1.66), "eye_outer": (0.085, 0.05, 1.66),
-    "ear": (0.0, 0.08, 1.64), "mouth": (0.09, 0.025, 1.58), "shoulder": (0.0, 0.18, 1.45),
-    "elbow": (0.0, 0.18, 1.17), "wrist": (0.0, 0.18, 0.92), "pinky": (-0.01, 0.19, 0.84),
-    "index": (0.02, 0.17, 0.84), "thumb": (0.03, 0.16, 0.87), "hip": (0.0, 0.10, 0.95),
-    "knee": (0.02, 0.10, 0.52), "ankle": (0.0, 0.10, 0.09), "heel": (-0.05, 0.10, 0.0),
-    "foot_index": (0.15, 0.10, 0.0),
-}  # fmt: skip
+_LEFT = LEFT_SIDE_POINTS
 _FOOT_PARTS = ("ankle", "heel", "foot_index")
 MODEL = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex=None)
-
-
-def _template() -> NDArray[np.float64]:
-    points = np.zeros((33, 3))
-    for name, (x, y, z) in _LEFT.items():
-        left, right = ("mouth_left", "mouth_right") if name == "mouth" else (f"left_{name}", f"right_{name}")
-        points[BLAZEPOSE_33.index(left)] = (x, y, z)
-        points[BLAZEPOSE_33.index(right)] = (x, -y, z)
-    points[BLAZEPOSE_33.index("nose")] = (0.1, 0.0, 1.62)
-    return points
 
 
 def _sequence(positions: NDArray[np.float64], fps: float) -> PoseSequence:
@@ -66,7 +50,7 @@ def _run(
     step_s, contact_s = 1.0 / cadence_hz, 0.2
     stride_s, swing_s = 2.0 * step_s, 2.0 * step_s - contact_s
     speed = step_length_m / step_s
-    positions = np.repeat(_template()[None], t.size, axis=0)
+    positions = np.repeat(standing_pose()[None], t.size, axis=0)
     positions[:, :, 0] += speed * t[:, None]
     for side, offset_s in (("left", 0.0), ("right", step_s)):
         phase_s = t - offset_s
@@ -88,7 +72,7 @@ def _jump(*, flight_s: float = 0.5, fps: float = 200.0) -> PoseSequence:
     n_stand = round(0.5 * fps)
     t_flight = np.arange(round(flight_s * fps)) / fps
     rise = np.concatenate([np.zeros(n_stand), G * flight_s / 2 * t_flight - G / 2 * t_flight**2, np.zeros(n_stand)])
-    positions = np.repeat(_template()[None], rise.size, axis=0)
+    positions = np.repeat(standing_pose()[None], rise.size, axis=0)
     positions[:, :, 2] += rise[:, None]
     return _sequence(positions, fps)
 
@@ -137,7 +121,7 @@ def test_jump_gives_two_feet_contact_and_toe_off_around_one_flight() -> None:
 
 def test_free_flight_has_no_contact() -> None:
     t = np.arange(100) / 100.0
-    positions = np.repeat(_template()[None], t.size, axis=0)
+    positions = np.repeat(standing_pose()[None], t.size, axis=0)
     positions[:, :, 2] += (5.0 + 4.9 * t - G / 2 * t**2)[:, None]
     contacts = detect_foot_contacts(_sequence(positions, 100.0), up=UP)
     assert contacts.events == ()

@@ -17,32 +17,12 @@ from spacecomputer.biomech._risk import (
 )
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
 from spacecomputer.errors import InvalidInputError
+from tests.biomech.scene import standing_pose
 
 # Scene: x forward, y to the athlete's left, z up; metres. The left leg's lateral side is +y, the right's −y.
 UP = np.array([0.0, 0.0, 1.0])
 X = np.array([1.0, 0.0, 0.0])
-_LEFT = {
-    "eye_inner": (0.09, 0.02, 1.66), "eye": (0.09, 0.035, 1.66), "eye_outer": (0.085, 0.05, 1.66),
-    "ear": (0.0, 0.08, 1.64), "mouth": (0.09, 0.025, 1.58), "shoulder": (0.0, 0.18, 1.45),
-    "elbow": (0.0, 0.18, 1.17), "wrist": (0.0, 0.18, 0.92), "pinky": (-0.01, 0.19, 0.84),
-    "index": (0.02, 0.17, 0.84), "thumb": (0.03, 0.16, 0.87), "hip": (0.0, 0.10, 0.95),
-    "knee": (0.02, 0.10, 0.52), "ankle": (0.0, 0.10, 0.09), "heel": (-0.05, 0.10, 0.0),
-    "foot_index": (0.15, 0.10, 0.0),
-}  # fmt: skip
 FPS = 100.0
-
-
-def _name(side: str, part: str) -> str:
-    return f"mouth_{side}" if part == "mouth" else f"{side}_{part}"
-
-
-def standing() -> NDArray[np.float64]:
-    points = np.zeros((33, 3))
-    for part, (x, y, z) in _LEFT.items():
-        points[BLAZEPOSE_33.index(_name("left", part))] = (x, y, z)
-        points[BLAZEPOSE_33.index(_name("right", part))] = (x, -y, z)
-    points[BLAZEPOSE_33.index("nose")] = (0.1, 0.0, 1.62)
-    return points
 
 
 def valgus(pose: NDArray[np.float64], side: str, angle_deg: float) -> NDArray[np.float64]:
@@ -102,14 +82,14 @@ def by_name(indicators: list[RiskIndicator]) -> dict[str, RiskIndicator]:
 @pytest.mark.parametrize("angle_deg", [-8.0, 5.0, 12.0, 20.0])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_knee_displaced_medially_by_a_known_angle_reads_that_fppa(side: str, angle_deg: float) -> None:
-    fppa = knee_frontal_plane_projection_angle_deg(sequence(valgus(standing(), side, angle_deg)[None]), up=UP)
+    fppa = knee_frontal_plane_projection_angle_deg(sequence(valgus(standing_pose(), side, angle_deg)[None]), up=UP)
     other = "right" if side == "left" else "left"
     assert fppa[side][0] == pytest.approx(angle_deg, abs=1e-9)  # valgus positive, varus negative
     assert fppa[other][0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_mirroring_the_scene_swaps_the_left_and_right_fppa() -> None:
-    pose = valgus(valgus(standing(), "left", 12.0), "right", -4.0)
+    pose = valgus(valgus(standing_pose(), "left", 12.0), "right", -4.0)
     original = knee_frontal_plane_projection_angle_deg(sequence(pose[None]), up=UP)
     mirror = knee_frontal_plane_projection_angle_deg(sequence(mirrored(pose)[None]), up=UP)
     assert (original["left"][0], original["right"][0]) == pytest.approx((12.0, -4.0))
@@ -117,7 +97,7 @@ def test_mirroring_the_scene_swaps_the_left_and_right_fppa() -> None:
 
 
 def test_fppa_does_not_depend_on_the_axes_of_the_frame() -> None:
-    pose = valgus(valgus(standing(), "left", 9.0), "right", 3.0)
+    pose = valgus(valgus(standing_pose(), "left", 9.0), "right", 3.0)
     to_camera = Rotation.from_rotvec([np.pi / 2, 0.0, 0.3])  # any rotation; up follows it
     camera = to_camera.apply(pose) + np.array([0.2, 1.0, 3.5])
     fppa = knee_frontal_plane_projection_angle_deg(sequence(camera[None]), up=to_camera.apply(UP))
@@ -125,7 +105,7 @@ def test_fppa_does_not_depend_on_the_axes_of_the_frame() -> None:
 
 
 def test_fppa_is_nan_when_the_thigh_points_along_the_frontal_plane_normal() -> None:
-    pose = standing()
+    pose = standing_pose()
     hip = pose[BLAZEPOSE_33.index("left_hip")]
     index = [BLAZEPOSE_33.index(f"left_{part}") for part in ("knee", "ankle", "heel", "foot_index")]
     pose[index] = hip + Rotation.from_rotvec(np.radians(90.0) * np.array([0.0, -1.0, 0.0])).apply(pose[index] - hip)
@@ -144,7 +124,7 @@ def _landing_clip() -> tuple[PoseSequence, FootContacts]:
     left[10:21] = 12.0 * np.sin(np.linspace(0.0, np.pi, 11))  # peak 12° at frame 15
     right[10:31] = 7.0 * np.sin(np.linspace(0.0, np.pi, 21))  # peak 7° at frame 20
     left[50] = right[50] = 25.0  # after the window: must not count
-    poses = np.stack([valgus(valgus(standing(), "left", a), "right", b) for a, b in zip(left, right, strict=True)])
+    poses = np.stack([valgus(valgus(standing_pose(), "left", a), "right", b) for a, b in zip(left, right, strict=True)])
     in_contact = np.ones((n, 2), dtype=bool)
     in_contact[5:10] = False
     return sequence(poses), contacts(in_contact)

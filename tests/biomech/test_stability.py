@@ -12,31 +12,18 @@ from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
 from spacecomputer.biomech._stability import _Hull, horizontal_axes, stability, stability_metrics
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
 from spacecomputer.errors import InvalidInputError
+from tests.biomech.scene import LEFT_SIDE_POINTS, pose_from_left_side
 
 # Scene: x forward, y to the athlete's left, z up; metres. Left and right sides mirror each other in y, so the
 # whole-body COM lies at y = 0 exactly, whatever the segment parameters.
 UP = np.array([0.0, 0.0, 1.0])
-_LEFT = {
-    "eye_inner": (0.09, 0.02, 1.66), "eye": (0.09, 0.035, 1.66), "eye_outer": (0.085, 0.05, 1.66),
-    "ear": (0.0, 0.08, 1.64), "mouth": (0.09, 0.025, 1.58), "shoulder": (0.0, 0.18, 1.45),
-    "elbow": (0.0, 0.18, 1.17), "wrist": (0.0, 0.18, 0.92), "pinky": (-0.01, 0.19, 0.84),
-    "index": (0.02, 0.17, 0.84), "thumb": (0.03, 0.16, 0.87), "hip": (0.0, 0.10, 0.95),
-    "knee": (0.02, 0.10, 0.52), "ankle": (0.0, 0.10, 0.09), "heel": (-0.05, 0.10, 0.0),
-    "foot_index": (0.15, 0.10, 0.0),
-}  # fmt: skip
 MODEL = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex=None)
 BOTH, LEFT_ONLY, NONE = (True, True), (True, False), (False, False)
 
 
 def pose(*, heel_x: float = -0.05, toe_x: float = 0.15) -> NDArray[np.float64]:
-    points = np.zeros((33, 3))
-    for name, (x, y, z) in _LEFT.items():
-        x = heel_x if name == "heel" else toe_x if name == "foot_index" else x
-        left, right = ("mouth_left", "mouth_right") if name == "mouth" else (f"left_{name}", f"right_{name}")
-        points[BLAZEPOSE_33.index(left)] = (x, y, z)
-        points[BLAZEPOSE_33.index(right)] = (x, -y, z)
-    points[BLAZEPOSE_33.index("nose")] = (0.1, 0.0, 1.62)
-    return points
+    heel, toe = LEFT_SIDE_POINTS["heel"], LEFT_SIDE_POINTS["foot_index"]
+    return pose_from_left_side({**LEFT_SIDE_POINTS, "heel": (heel_x, *heel[1:]), "foot_index": (toe_x, *toe[1:])})
 
 
 def sequence(positions: NDArray[np.float64], fps: float = 50.0) -> PoseSequence:
