@@ -90,8 +90,10 @@ def main() -> None:
     print(f"clip: {clip.n_frames} frames, {clip.duration_s:.1f} s at {clip.fps:g} fps (sample, tiled, resampled)")
 
     def one(draws: int) -> object:
+        # A fresh copy each time: the engine caches per sequence object, and a user's run is always a new one.
+        fresh = clip.replace(positions=clip.positions.copy())
         return analyze_biomechanics(
-            clip,
+            fresh,
             up=WORLD_UP,
             up_source="calibration",
             options=BiomechanicsOptions(mass_kg=60.0, height_m=1.65, draws=draws),

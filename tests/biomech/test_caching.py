@@ -51,10 +51,14 @@ def test_a_result_is_computed_once_per_sequence_and_argument() -> None:
 def test_the_cache_lets_go_of_a_sequence_and_its_results() -> None:
     walk = _walk()
     com = whole_body_com(walk, MODEL)
-    gone = weakref.ref(com)
+    for stage in (segment_motion(walk, MODEL), joint_angles(walk, up=UP), segment_angles(walk, up=UP)):
+        assert stage
+    assert detect_foot_contacts(walk, up=UP).known.any()
+    sequence_gone, com_gone = weakref.ref(walk), weakref.ref(com)
     del walk, com
     gc.collect()
-    assert gone() is None
+    assert sequence_gone() is None  # no cached result holds on to its own sequence
+    assert com_gone() is None
 
 
 def test_shared_stages_reuse_one_computation() -> None:

@@ -151,6 +151,14 @@ def test_unwrapping_keeps_each_run_apart_and_matches_numpy() -> None:
     assert got[8] == 10.0
 
 
+@given(angle=arrays(np.float64, st.integers(0, 60), elements=st.one_of(st.floats(-180, 180), st.just(np.nan))))
+def test_unwrapping_is_numpy_unwrap_on_each_run(angle: NDArray[np.float64]) -> None:
+    expected = angle.copy()
+    for start, stop in _runs(np.isfinite(angle)):
+        expected[start:stop] = np.unwrap(angle[start:stop], period=360.0)
+    np.testing.assert_array_equal(_unwrapped_deg(angle), expected)
+
+
 def _spin_reference(
     rotation: NDArray[np.float64], t: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -235,10 +235,14 @@ def _ball_joint(side: str, frame: _Frame, joint: str, distal: str, which: str) -
 
     def compute(p: Points, up: NDArray[np.float64]) -> NDArray[np.float64]:
         anterior, superior, right = frame(p)
-        segment = p[f"{side}_{distal}"] - p[f"{side}_{joint}"]
         if which == "elevation":
-            return _angle_between_deg(segment, -superior)
-        flexion, lateral = _plane_angles_deg(segment, -superior, anterior, right if side == "right" else -right)
+            return _angle_between_deg(p[f"{side}_{distal}"] - p[f"{side}_{joint}"], -superior)
+
+        def build() -> _Axes:  # flexion and ab/adduction come from one decomposition, made once for both
+            segment = p[f"{side}_{distal}"] - p[f"{side}_{joint}"]
+            return _plane_angles_deg(segment, -superior, anterior, right if side == "right" else -right)
+
+        flexion, lateral = _memoised(p, ("cardan", frame.__name__, side, joint, distal), build)
         if which == "flexion":
             return _flexion_range_deg(flexion)
         return lateral if which == "abduction" else -lateral

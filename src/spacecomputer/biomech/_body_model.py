@@ -18,6 +18,8 @@ Conventions
   whole-body COM: it is never renormalised over the segments that happen to be visible.
 - Segment lengths come from the landmarks (which the pipeline scales to the subject's height). Moments of
   inertia use the *median* length over the sequence, so a rigid segment's inertia does not flicker with noise.
+- End points, segment and whole-body COMs and lengths are computed once per sequence (and model) and shared
+  by every stage that asks (:mod:`spacecomputer.biomech._memo`); the arrays returned are read-only.
 
 Landmark substitutions (our own approximations, not de Leva's definitions)
 --------------------------------------------------------------------------
@@ -444,12 +446,16 @@ def segment_lengths_m(sequence: PoseSequence, model: BodyModel) -> dict[str, flo
 
 @per_sequence
 def _segment_lengths_m(sequence: PoseSequence, model: BodyModel) -> Mapping[str, float]:
-    lengths = {}
-    for name, (proximal, distal) in _all_endpoints(sequence, model).items():
-        per_frame = _distance_m(proximal, distal)
-        finite = per_frame[np.isfinite(per_frame)]
-        lengths[name] = float(np.median(finite)) if finite.size else math.nan
-    return frozen_mapping(lengths)
+    ends = _all_endpoints(sequence, model)
+    per_frame = np.stack([_distance_m(proximal, distal) for proximal, distal in ends.values()])
+    finite = np.isfinite(per_frame)
+    complete = finite.all(axis=1)
+    medians = np.full(len(ends), math.nan)
+    if complete.any() and per_frame.shape[1]:  # segments seen in every frame: one call for all
+        medians[complete] = np.median(per_frame[complete], axis=1)
+    for row in np.flatnonzero(~complete & finite.any(axis=1)):
+        medians[row] = np.median(per_frame[row, finite[row]])
+    return frozen_mapping({name: float(median) for name, median in zip(ends, medians, strict=True)})
 
 
 def segment_inertia(sequence: PoseSequence, model: BodyModel) -> dict[str, SegmentInertia]:

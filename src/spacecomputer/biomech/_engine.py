@@ -173,11 +173,16 @@ def evaluate(sequence: PoseSequence, model: BodyModel, *, up: NDArray[np.float64
 def _implausible_frames(com: NDArray[np.float64], timestamps_s: NDArray[np.float64]) -> NDArray[np.bool_]:
     acceleration = linear_acceleration_m_s2(com, timestamps_s)
     with np.errstate(invalid="ignore"):
-        glitch = np.asarray(np.linalg.norm(acceleration, axis=1) > MAX_PLAUSIBLE_COM_ACCELERATION_M_S2)
-    near = np.zeros(glitch.shape, dtype=bool)
-    for row in np.flatnonzero(glitch):
-        near |= np.abs(timestamps_s - timestamps_s[row]) <= IMPLAUSIBLE_MARGIN_S
-    return near
+        glitch_times = timestamps_s[
+            np.einsum("ti,ti->t", acceleration, acceleration) > MAX_PLAUSIBLE_COM_ACCELERATION_M_S2**2
+        ]
+    # Each glitch blanks the frames within the margin of it: +1 where such a window opens, −1 after it closes.
+    opens = np.searchsorted(timestamps_s, glitch_times - IMPLAUSIBLE_MARGIN_S, side="left")
+    closes = np.searchsorted(timestamps_s, glitch_times + IMPLAUSIBLE_MARGIN_S, side="right")
+    depth = np.zeros(timestamps_s.size + 1, dtype=np.int64)
+    np.add.at(depth, opens, 1)
+    np.add.at(depth, closes, -1)
+    return np.asarray(np.cumsum(depth[:-1]) > 0)
 
 
 def _blank(values: NDArray[np.float64], rows: NDArray[np.bool_]) -> NDArray[np.float64]:

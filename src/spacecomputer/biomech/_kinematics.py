@@ -55,8 +55,10 @@ two rotation candidates also spanned the whole ±180° on that clip. Pelvis tilt
 
 Derivatives are central differences on the (already low-pass filtered) signal, on the real timestamps:
 second-order ``numpy.gradient`` for velocities, the three-point formula for accelerations; each NaN-free run is
-differentiated on its own, so no value crosses a gap. A filter here would smooth twice; a caller that needs
-smoother derivatives should filter the positions first (``vision.butterworth_lowpass``).
+differentiated on its own, so no value crosses a gap (:mod:`spacecomputer.biomech._differences` applies the
+formulas to all runs at once). A filter here would smooth twice; a caller that needs smoother derivatives should
+filter the positions first (``vision.butterworth_lowpass``). The angles of a sequence are computed once per ``up``
+and shared (:mod:`spacecomputer.biomech._memo`): a :class:`KinematicSeries` is immutable.
 """
 
 from __future__ import annotations
@@ -438,7 +440,9 @@ def _unwrapped_deg(values: NDArray[np.float64]) -> NDArray[np.float64]:
         jumps = np.flatnonzero(np.abs(np.diff(values)) >= 180.0)
     if jumps.size == 0:
         return out
-    for start, stop in contiguous_runs(present_rows(values)):
-        if np.any((jumps >= start) & (jumps < stop - 1)):
-            out[start:stop] = np.unwrap(values[start:stop], period=360.0)
+    runs = contiguous_runs(present_rows(values))
+    starts = np.array([start for start, _ in runs])
+    for run in np.unique(np.searchsorted(starts, jumps, side="right") - 1):  # the runs holding a jump
+        start, stop = runs[run]
+        out[start:stop] = np.unwrap(values[start:stop], period=360.0)
     return out

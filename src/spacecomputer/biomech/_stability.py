@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spacecomputer.biomech._angles import _norm
 from spacecomputer.biomech._body_model import BodyModel, whole_body_com
 from spacecomputer.biomech._events import FEET, FootContacts, up_unit_vector
 from spacecomputer.biomech._kinematics import linear_velocity_m_s
@@ -256,11 +257,7 @@ def _leg_length_from_landmarks(sequence: PoseSequence) -> float:
     lengths = []
     for side in FEET:
         hip, knee, ankle, heel = (_joint(sequence, f"{side}_{part}") for part in ("hip", "knee", "ankle", "heel"))
-        lengths.append(
-            np.linalg.norm(knee - hip, axis=1)
-            + np.linalg.norm(ankle - knee, axis=1)
-            + np.linalg.norm(heel - ankle, axis=1)
-        )
+        lengths.append(_norm(knee - hip) + _norm(ankle - knee) + _norm(heel - ankle))
     pooled = np.concatenate(lengths)
     finite = pooled[np.isfinite(pooled)]
     return float(np.median(finite)) if finite.size else math.nan
@@ -303,6 +300,7 @@ class _Hull:
     normal_y: NDArray[np.float64]
     dx: NDArray[np.float64]  # (T, P) second minus first point
     dy: NDArray[np.float64]
+    length: NDArray[np.float64]  # (T, P) hypot(dx, dy)
 
     @classmethod
     def of(cls, points: NDArray[np.float64], valid: NDArray[np.bool_]) -> _Hull:
@@ -325,7 +323,8 @@ class _Hull:
             np.minimum(lowest, side, out=lowest)
         above, below = highest > _ON_LINE_M, lowest < -_ON_LINE_M
         sign = np.where(above, 1.0, -1.0)
-        return cls(x, y, valid, first, second, pair_ok, pair_ok & (above ^ below), nx * sign, ny * sign, dx, dy)
+        edge = pair_ok & (above ^ below)
+        return cls(x, y, valid, first, second, pair_ok, edge, nx * sign, ny * sign, dx, dy, length)
 
     def signed_distance_m(self, query: NDArray[np.float64]) -> NDArray[np.float64]:
         """(T,) signed distance of the (T, 2) query points to each frame's hull boundary, positive inside."""
@@ -368,11 +367,7 @@ class _Hull:
         order = np.argsort(angle, axis=1)
         ordered = np.stack([np.take_along_axis(c, order, axis=1) for c in (self.x, self.y)], axis=2)
         # Degenerate frames: the two points farthest apart, or the first point seen.
-        spread = np.where(
-            self.pair_ok,
-            np.hypot(self.x[:, self.second] - self.x[:, self.first], self.y[:, self.second] - self.y[:, self.first]),
-            -1.0,
-        )
+        spread = np.where(self.pair_ok, self.length, -1.0)
         widest = np.argmax(spread, axis=1)
         rows = np.flatnonzero((count == 0) & self.pair_ok.any(axis=1))
         for slot, ends in enumerate((self.first, self.second)):

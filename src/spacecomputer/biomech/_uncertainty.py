@@ -171,7 +171,11 @@ def monte_carlo_spread(
     if draws < 0:
         raise InvalidInputError(f"draws must be zero or more; got {draws}")
     rng = np.random.default_rng(seed)
-    noise_sigma = np.where(np.isfinite(noise_model.sigma_m), noise_model.sigma_m, 0.0)[..., None]
+    noise_sigma = np.where(np.isfinite(noise_model.sigma_m), noise_model.sigma_m, 0.0)[..., None].astype(np.float32)
+    # Common displacements with covariance C: standard normals times a factor L with L Lᵀ = C (eigen, as C may be
+    # singular), as rows: z Lᵀ.
+    eigenvalues, eigenvectors = np.linalg.eigh(noise_model.common_covariance_m2)
+    common_factor = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))).T.astype(np.float32)
     n_frames = sequence.n_frames
     sos = None
     if cutoff_hz is not None and 0 < cutoff_hz < sequence.fps / 2:
@@ -180,9 +184,8 @@ def monte_carlo_spread(
     values: dict[str, list[float]] = {}
     failed = 0
     for _ in range(draws):
-        noise = rng.standard_normal(sequence.positions.shape) * noise_sigma
-        shared = rng.multivariate_normal(np.zeros(3), noise_model.common_covariance_m2, size=n_frames)
-        noise += shared[:, None, :]
+        noise = rng.standard_normal(sequence.positions.shape, dtype=np.float32) * noise_sigma
+        noise += (rng.standard_normal((n_frames, 3), dtype=np.float32) @ common_factor)[:, None, :]
         if sos is not None and sequence.n_frames > pad:
             noise = sosfiltfilt(sos, noise, axis=0)
         perturbed = sequence.replace(positions=sequence.positions + noise)
