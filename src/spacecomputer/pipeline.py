@@ -12,12 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
+from typing import Literal
 
 from spacecomputer import __version__
 from spacecomputer._chunks import EstimatedFrames
+from spacecomputer._cleaning import CleanedPoses, clean_poses
 from spacecomputer._estimation import CHUNK_WARMUP_S, estimate_poses
 from spacecomputer._outputs import write_biomechanics_outputs
 from spacecomputer._parallel import ProgressCallback, stage_counter
@@ -26,17 +25,14 @@ from spacecomputer._rundir import check_output_directory, staged_directory
 from spacecomputer.biomech import BiomechanicsOptions, BiomechanicsResult, Sex, analyze_biomechanics
 from spacecomputer.biomech._analyze import DEFAULT_DRAWS
 from spacecomputer.config import VideoLimits, get_settings
-from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
+from spacecomputer.domain import CoordinateFrame, PoseSequence
 from spacecomputer.domain._analysis import (
     Analysis,
-    FilterInfo,
     OutputFiles,
     PoseSummary,
     ProcessingInfo,
-    RigidSegmentsInfo,
     SubjectInfo,
     ThroughputInfo,
-    TrajectoryInfo,
     VideoSummary,
 )
 from spacecomputer.domain._anthropometry import HEIGHT_RANGE_M, MASS_RANGE_KG
@@ -49,11 +45,7 @@ from spacecomputer.errors import (
 )
 from spacecomputer.vision._camera import CameraModel, load_calibration
 from spacecomputer.vision._pose import BlazePoseEstimator
-from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
 from spacecomputer.vision._quality import QualityAccumulator, QualityReport
-from spacecomputer.vision._rigid import enforce_segment_lengths
-from spacecomputer.vision._swaps import correct_left_right_swaps
-from spacecomputer.vision._trajectory import recover_global_trajectory
 from spacecomputer.vision._video import VideoInfo, probe_video
 
 __all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
@@ -253,7 +245,9 @@ def analyze_video(
         )
 
     stages.start("post-process")
-    cleaned = _clean(info, frames, camera, options)
+    cleaned = clean_poses(
+        info, frames, camera, max_gap_s=options.max_gap_s, height_m=options.height_m, cutoff_hz=options.cutoff_hz
+    )
     n_frames = len(frames)
     del frames  # per-frame estimator output: the sequences hold what is needed from here on
     image, metric = cleaned.image, cleaned.metric
@@ -332,20 +326,8 @@ def analyze_video(
     )
 
 
-@dataclass(frozen=True, eq=False)
-class _Cleaned:
-    image: PoseSequence
-    metric: PoseSequence
-    metric_raw: PoseSequence
-    """``metric`` before the low-pass (for the uncertainty model's jitter)."""
-    cutoff_hz: float
-    processing_bits: dict[str, Any]
-    trajectory_info: TrajectoryInfo
-    warnings: list[str]
-
-
 def _biomechanics(
-    cleaned: _Cleaned, camera: CameraModel, options: AnalyzeOptions, warnings: list[str]
+    cleaned: CleanedPoses, camera: CameraModel, options: AnalyzeOptions, warnings: list[str]
 ) -> BiomechanicsResult | None:
     """Run the biomechanics engine; a sequence it cannot use gives ``None`` and a warning, not a failed run."""
     up: tuple[float, ...]
@@ -372,84 +354,6 @@ def _biomechanics(
     except (InsufficientDataError, InvalidPoseDataError) as error:
         warnings.append(f"no biomechanics: {error.message}")
         return None
-
-
-def _clean(info: VideoInfo, frames: EstimatedFrames, camera: CameraModel, options: AnalyzeOptions) -> _Cleaned:
-    """Swap correction, gap filling, metric placement and smoothing of the raw per-frame poses."""
-    settings = get_settings()
-    warnings: list[str] = []
-    common: dict[str, Any] = {
-        "timestamps_s": frames.timestamps_array,
-        "frame_indices": np.asarray(frames.frame_indices, dtype=np.int64),
-        "fps": info.fps,
-        "image_size_px": (info.width_px, info.height_px),
-        "metadata": {"source": info.path.name, "estimator": BlazePoseEstimator.model_name},
-    }
-    image_raw = PoseSequence.from_pose_frames(frames.poses, frame=CoordinateFrame.IMAGE, **common)
-    world_raw = PoseSequence.from_pose_frames(frames.poses, frame=CoordinateFrame.HIP_CENTRED, **common)
-    reacquired = np.array([s == "reacquired" for s in frames.statuses])
-    if reacquired.any():
-        flags = np.array(image_raw.flags)
-        flags[reacquired] |= np.uint8(PoseFlag.REACQUIRED)
-        image_raw = image_raw.replace(flags=flags)
-        world_raw = world_raw.replace(flags=flags)
-
-    swaps = correct_left_right_swaps(image_raw, world_raw)
-    max_gap_s = settings.max_gap_s if options.max_gap_s is None else options.max_gap_s
-    image_filled = fill_sequence_gaps(swaps.image, max_gap_s=max_gap_s)
-    world_filled = fill_sequence_gaps(swaps.world, max_gap_s=max_gap_s)
-
-    rigid = enforce_segment_lengths(world_filled.sequence)
-    trajectory = recover_global_trajectory(
-        image_filled.sequence, rigid.sequence, camera=camera, subject_height_m=options.height_m
-    )
-    metric_raw = trajectory.world_frame if trajectory.world_frame is not None else trajectory.camera_frame
-    cutoff = settings.filter_cutoff_hz if options.cutoff_hz is None else options.cutoff_hz
-    metric = smooth_sequence(metric_raw, cutoff_hz=cutoff)
-    image = smooth_sequence(image_filled.sequence, cutoff_hz=metric.cutoff_hz)
-    if metric.note:
-        warnings.append(metric.note)
-    detection_rate = float(image.sequence.detected.mean())
-    if detection_rate < 0.9:
-        warnings.append(f"athlete visible in only {detection_rate:.0%} of the frames")
-    errors = trajectory.reprojection_rms_px[np.isfinite(trajectory.reprojection_rms_px)]
-    trajectory_info = TrajectoryInfo(
-        calibrated=camera.is_calibrated,
-        camera_source=camera.source,
-        scale_factor=trajectory.scale_factor,
-        median_reprojection_error_px=float(np.median(errors)) if errors.size else None,
-        notes=list(trajectory.notes),
-    )
-    statuses = frames.statuses
-    processing_bits: dict[str, Any] = {
-        "max_gap_s": max_gap_s,
-        "filter": FilterInfo(
-            order=4,
-            cutoff_hz=round(metric.cutoff_hz, 4),
-            cutoff_method=metric.method,
-            sampling_rate_hz=round(metric.sampling_rate_hz, 4),
-        ),
-        "frames_filled": image_filled.frames_filled,
-        "long_gaps": len(image_filled.long_gaps),
-        "swap_corrected_frames": int(swaps.n_corrected_frames),
-        "rigid_segments": RigidSegmentsInfo(
-            bone_length_cv_before=round(rigid.cv_before, 4),
-            bone_length_cv_after=round(rigid.cv_after, 6),
-            median_displacement_m=round(float(np.nanmedian(rigid.displacement)) * trajectory.scale_factor, 4),
-            max_displacement_m=round(float(np.nanmax(rigid.displacement)) * trajectory.scale_factor, 4),
-        ),
-        "identity_jumps_rejected": sum(s == "identity_jump_rejected" for s in statuses),
-        "reacquired_frames": int(reacquired.sum()),
-    }
-    return _Cleaned(
-        image=image.sequence,
-        metric=metric.sequence,
-        metric_raw=metric_raw,
-        cutoff_hz=metric.cutoff_hz,
-        processing_bits=processing_bits,
-        trajectory_info=trajectory_info,
-        warnings=warnings,
-    )
 
 
 def default_workers() -> int:
