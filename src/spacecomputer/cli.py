@@ -137,7 +137,10 @@ def _biomechanics_table(section: BiomechanicsSection) -> Table:
             table.add_row(label, scalar.display)
     for flag in section.risk:
         colour = _RISK_COLOURS[flag.level]
-        table.add_row(f"risk: {flag.name}", f"[{colour}]{flag.level}[/{colour}] {flag.display} — {flag.rule}")
+        agreement = "" if flag.level_agreement is None else f" (same level in {flag.level_agreement:.0%} of draws)"
+        table.add_row(
+            f"risk: {flag.name}", f"[{colour}]{flag.level}[/{colour}] {flag.display}{agreement} — {flag.rule}"
+        )
     table.add_row("", "* estimated from video (no force plates); ± = spread from landmark noise")
     return table
 

@@ -209,6 +209,7 @@ def _risk(baseline: EnginePass, spread: DrawSpread) -> list[RiskFlag]:
         uncertainty = spread.std(f"risk:{flag.name}") if flag.value is not None else None
         display = (
             format_measurement(flag.value, uncertainty, flag.unit)
+            + ("" if _reliable(flag.value, uncertainty) else " (unreliable)")
             if flag.value is not None
             else f"unavailable: {flag.reason}"
         )
