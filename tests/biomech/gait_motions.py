@@ -16,8 +16,8 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
-from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
-from tests.biomech.scene import LEFT_SIDE_POINTS, standing_pose
+from spacecomputer.domain import BLAZEPOSE_33, PoseSequence
+from tests.biomech.scene import LEFT_SIDE_POINTS, sequence_of, standing_pose
 
 UP = np.array([0.0, 0.0, 1.0])
 G = STANDARD_GRAVITY_M_S2
@@ -28,17 +28,6 @@ MID_HIP = np.array([0.0, 0.0, 0.95])
 
 def index(name: str) -> int:
     return BLAZEPOSE_33.index(name)
-
-
-def sequence_of(positions: NDArray[np.float64], fps: float) -> PoseSequence:
-    n = positions.shape[0]
-    return PoseSequence(
-        positions=positions,
-        confidence=np.ones((n, 33)),
-        timestamps_s=np.arange(n) / fps,
-        fps=fps,
-        frame=CoordinateFrame.WORLD,
-    )
 
 
 # --- gait ------------------------------------------------------------------------------------------------------

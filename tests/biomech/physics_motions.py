@@ -17,8 +17,8 @@ from scipy.spatial.transform import Rotation
 
 from spacecomputer.biomech._events import FootContacts
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
-from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
-from tests.biomech.scene import pose_from_left_side
+from spacecomputer.domain import BLAZEPOSE_33, PoseSequence
+from tests.biomech.scene import pose_from_left_side, sequence_of
 
 G = STANDARD_GRAVITY_M_S2
 UP = np.array([0.0, 0.0, 1.0])
@@ -61,15 +61,6 @@ def leaning_pose(lean_rad: float) -> NDArray[np.float64]:
     pose = standing_pose()
     pivot = pose[index("left_ankle")] * np.array([1.0, 0.0, 1.0])
     return rotated(pose, ABOVE_ANKLES, pivot, -lean_rad * RIGHT)
-
-
-def sequence_of(
-    positions: NDArray[np.float64], fps: float, *, frame: CoordinateFrame = CoordinateFrame.WORLD
-) -> PoseSequence:
-    n = positions.shape[0]
-    return PoseSequence(
-        positions=positions, confidence=np.ones((n, 33)), timestamps_s=np.arange(n) / fps, fps=fps, frame=frame
-    )
 
 
 def still(pose: NDArray[np.float64], n: int, fps: float = 100.0) -> PoseSequence:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from spacecomputer.domain import BLAZEPOSE_33
+from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
 
 UP = np.array([0.0, 0.0, 1.0])
 LEFT_SIDE_POINTS: Mapping[str, tuple[float, float, float]] = {
@@ -40,3 +40,13 @@ def pose_from_left_side(left_side: Mapping[str, tuple[float, float, float]]) -> 
 def standing_pose() -> NDArray[np.float64]:
     """(33, 3) the upright template of the module docstring."""
     return pose_from_left_side(LEFT_SIDE_POINTS)
+
+
+def sequence_of(
+    positions: NDArray[np.float64], fps: float, *, frame: CoordinateFrame = CoordinateFrame.WORLD
+) -> PoseSequence:
+    """A fully visible sequence of (T, 33, 3) positions at ``fps``, time starting at 0."""
+    n = positions.shape[0]
+    return PoseSequence(
+        positions=positions, confidence=np.ones((n, 33)), timestamps_s=np.arange(n) / fps, fps=fps, frame=frame
+    )

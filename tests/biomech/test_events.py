@@ -18,9 +18,9 @@ from spacecomputer.biomech._events import (
     flight_phases,
 )
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2, MetricValue, movement_metrics
-from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
+from spacecomputer.domain import BLAZEPOSE_33, PoseSequence
 from spacecomputer.errors import InvalidInputError
-from tests.biomech.scene import LEFT_SIDE_POINTS, standing_pose
+from tests.biomech.scene import LEFT_SIDE_POINTS, sequence_of, standing_pose
 
 # Synthetic scenes: x forward, y to the athlete's left, z up; metres. Standing pose relative to the mid-hip's
 # ground point; each foot is flat, heel 5 cm behind and toe 15 cm ahead of its ankle.
@@ -29,17 +29,6 @@ G = STANDARD_GRAVITY_M_S2
 _LEFT = LEFT_SIDE_POINTS
 _FOOT_PARTS = ("ankle", "heel", "foot_index")
 MODEL = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex=None)
-
-
-def _sequence(positions: NDArray[np.float64], fps: float) -> PoseSequence:
-    n = positions.shape[0]
-    return PoseSequence(
-        positions=positions,
-        confidence=np.ones((n, 33)),
-        timestamps_s=np.arange(n) / fps,
-        fps=fps,
-        frame=CoordinateFrame.WORLD,
-    )
 
 
 def _run(
@@ -64,7 +53,7 @@ def _run(
             i = BLAZEPOSE_33.index(f"{side}_{part}")
             positions[:, i, 0] = x + _LEFT[part][0]
             positions[:, i, 2] = z + _LEFT[part][2]
-    return _sequence(positions, fps)
+    return sequence_of(positions, fps)
 
 
 def _jump(*, flight_s: float = 0.5, fps: float = 200.0) -> PoseSequence:
@@ -74,7 +63,7 @@ def _jump(*, flight_s: float = 0.5, fps: float = 200.0) -> PoseSequence:
     rise = np.concatenate([np.zeros(n_stand), G * flight_s / 2 * t_flight - G / 2 * t_flight**2, np.zeros(n_stand)])
     positions = np.repeat(standing_pose()[None], rise.size, axis=0)
     positions[:, :, 2] += rise[:, None]
-    return _sequence(positions, fps)
+    return sequence_of(positions, fps)
 
 
 def _value(metrics: list[MetricValue], name: str) -> float:
@@ -123,7 +112,7 @@ def test_free_flight_has_no_contact() -> None:
     t = np.arange(100) / 100.0
     positions = np.repeat(standing_pose()[None], t.size, axis=0)
     positions[:, :, 2] += (5.0 + 4.9 * t - G / 2 * t**2)[:, None]
-    contacts = detect_foot_contacts(_sequence(positions, 100.0), up=UP)
+    contacts = detect_foot_contacts(sequence_of(positions, 100.0), up=UP)
     assert contacts.events == ()
     assert not contacts.in_contact.any()
     assert contacts.known.all(axis=0).any()
@@ -217,7 +206,7 @@ def test_landing_finds_peak_knee_flexion_after_initial_contact() -> None:
     arrays(np.float64, (12, 33, 3), elements=st.one_of(st.floats(-3.0, 3.0), st.just(np.nan))),
 )
 def test_arbitrary_input_gives_consistent_events_and_json_safe_metrics(positions: NDArray[np.float64]) -> None:
-    sequence = _sequence(positions, 30.0)
+    sequence = sequence_of(positions, 30.0)
     contacts = detect_foot_contacts(sequence, up=UP)
     for event in contacts.events:
         column = 0 if event.foot == "left" else 1
