@@ -2,8 +2,9 @@
 
 Every metric is a :class:`MetricValue` in SI units with its convention; one that cannot be computed is
 returned with ``available=False``, ``value=None`` and the reason, never NaN or infinity. "Horizontal" means
-perpendicular to ``up``; "vertical" along it. ``g`` is the standard acceleration of gravity, 9.80665 m/s²
-(the conventional value adopted by the 3rd CGPM, 1901).
+perpendicular to ``up``; "vertical" along it. ``g`` is the standard acceleration of gravity,
+:data:`STANDARD_GRAVITY_M_S2`. Both are defined in :mod:`~spacecomputer.biomech._movement_metrics_value` and
+re-exported here.
 
 =================  ======================================================================================
 sport              metrics
@@ -47,7 +48,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -64,6 +64,8 @@ from spacecomputer.biomech._events import (
 )
 from spacecomputer.biomech._kinematics import joint_angles, linear_velocity_m_s
 from spacecomputer.biomech._movement_detect import movement_family
+from spacecomputer.biomech._movement_metrics_value import STANDARD_GRAVITY_M_S2, MetricValue
+from spacecomputer.biomech._movement_metrics_value import _metric as _metric  # re-exported: _stability imports it
 from spacecomputer.biomech._sequencing import (
     SEGMENT_DIRECTIONS,
     WINDOW_AFTER_S,
@@ -83,8 +85,6 @@ __all__ = [
     "movement_metrics",
 ]
 
-STANDARD_GRAVITY_M_S2 = 9.80665
-"""Standard acceleration of gravity, m/s² (3rd CGPM, 1901)."""
 _MIN_PROGRESSION_M = 1e-3
 """A step whose COM travels less than this (on the spot, or unknown) has no direction of progression: our choice."""
 SAME_LEVEL_TOLERANCE_M = 0.05
@@ -92,47 +92,6 @@ SAME_LEVEL_TOLERANCE_M = 0.05
 vertical noise of a foot landmark); beyond it the flight-time jump height is not computed."""
 SPORTS = ("sprint", "jump", "landing", "strike", "throw")
 """Movement families :func:`movement_metrics` knows."""
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """One scalar metric, JSON-safe.
-
-    Parameters
-    ----------
-    name
-        Key, with its unit in the name (``step_length_m``).
-    value
-        Finite value in ``unit``; ``None`` when unavailable.
-    unit
-        SI unit (``m``, ``s``, ``Hz``, ``m/s``, ``deg``).
-    available
-        Whether it could be computed.
-    reason
-        Why not; ``None`` when available.
-    convention
-        How it is defined, in words.
-
-    """
-
-    name: str
-    value: float | None
-    unit: str
-    available: bool
-    reason: str | None
-    convention: str
-
-    def __post_init__(self) -> None:
-        if self.available != (self.value is not None) or self.available == (self.reason is not None):
-            raise InvalidInputError(f"{self.name}: an available metric has a value and no reason, and vice versa")
-        if self.value is not None and not np.isfinite(self.value):
-            raise InvalidInputError(f"{self.name}: value must be finite; got {self.value}")
-
-
-def _metric(name: str, unit: str, convention: str, value: float | None, reason: str | None) -> MetricValue:
-    if value is not None and np.isfinite(value):
-        return MetricValue(name, float(value), unit, True, None, convention)
-    return MetricValue(name, None, unit, False, reason or "the value is not finite", convention)
 
 
 def com_horizontal_speed_m_s(sequence: PoseSequence, *, up: ArrayLike, body_model: BodyModel) -> NDArray[np.float64]:
