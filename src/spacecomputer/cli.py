@@ -129,7 +129,7 @@ def _biomechanics_table(section: BiomechanicsSection) -> Table:
     movement = section.movement
     title = f"Biomechanics — {movement.family or 'no movement family'} ({movement.source.replace('_', ' ')})"
     table = Table(title=title, show_header=False)
-    table.add_column("", style="bold")
+    table.add_column("", style="bold", overflow="fold")
     table.add_column("")
     for scalar in section.scalars:
         if scalar.category in _HEADLINE_CATEGORIES and scalar.available and not scalar.name.endswith("_work_j"):
