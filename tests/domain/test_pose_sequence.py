@@ -116,3 +116,15 @@ def test_pose_frame_refuses_nan_and_maps_crops() -> None:
 
 def test_flags_are_bits() -> None:
     assert PoseFlag.INTERPOLATED | PoseFlag.LONG_GAP == 9
+
+
+def test_require_metric_names_the_purpose_and_the_frame() -> None:
+    n = 3
+    metric = PoseSequence(
+        positions=np.zeros((n, 33, 3)), confidence=np.ones((n, 33)), timestamps_s=np.arange(n) / 30.0, fps=30.0,
+        frame=CoordinateFrame.WORLD,
+    )  # fmt: skip
+    metric.require_metric("kinematics")
+    image = metric.replace(frame=CoordinateFrame.IMAGE, image_size_px=(640, 480))
+    with pytest.raises(InvalidPoseDataError, match=r"kinematics need a metric pose sequence.*got frame image"):
+        image.require_metric("kinematics")

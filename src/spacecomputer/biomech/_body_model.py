@@ -90,12 +90,7 @@ class SegmentInertia:
 
 
 def _check_metric(sequence: PoseSequence) -> None:
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"the body model needs metric positions (frame hip_centred, camera or world); got frame "
-            f"{sequence.frame.value} in {sequence.units}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("the body model's segment positions")
 
 
 @per_sequence

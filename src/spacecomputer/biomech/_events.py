@@ -130,11 +130,7 @@ def detect_foot_contacts(
         _positive(value, name)
     if not 0.0 <= ground_percentile <= 100.0:
         raise InvalidInputError(f"ground_percentile must lie in [0, 100]; got {ground_percentile!r}")
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"foot events need a metric pose sequence (hip_centred, camera or world); got {sequence.frame.value}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("foot events")
     tuning = (
         height_threshold_m,
         speed_threshold_m_s,

@@ -294,11 +294,7 @@ def _evaluate(
 @per_sequence
 def _points(sequence: PoseSequence) -> LandmarkPoints:
     """Every landmark plus ``mid_hip`` and ``mid_shoulder``, once per sequence (with the frames built from them)."""
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"kinematics need a metric pose sequence (hip_centred, camera or world); got frame {sequence.frame.value}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("kinematics")
     names = sequence.skeleton.joint_names
     lacking = sorted(_NEEDED_LANDMARKS - set(names))
     if lacking:

@@ -328,12 +328,7 @@ def write_external_loads_xml(path: Path | str, *, grf_mot_path: Path | str) -> N
 
 
 def _check_metric(sequence: PoseSequence) -> None:
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"OpenSim files need metric positions (metres); the sequence is in frame {sequence.frame.value!r} "
-            f"({sequence.units})",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("OpenSim files")
     if sequence.n_frames == 0:
         raise InvalidPoseDataError("the sequence has no frame to write")
 

@@ -102,11 +102,7 @@ def knee_frontal_plane_projection_angle_deg(sequence: PoseSequence, *, up: Array
 
     """
     up_unit = up_unit_vector(up)
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"the knee FPPA needs a metric pose sequence; got frame {sequence.frame.value}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("knee frontal-plane projection angles")
     p = {}
     for side in FEET:
         for part in ("hip", "knee", "ankle"):

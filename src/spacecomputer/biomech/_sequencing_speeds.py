@@ -101,11 +101,7 @@ def _landmark(sequence: PoseSequence, name: str) -> NDArray[np.float64]:
 
 
 def _check(sequence: PoseSequence, side: str, effector: str | None = None) -> None:
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"strike analysis needs a metric pose sequence (hip_centred, camera or world); got {sequence.frame.value}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("strike and throw analyses")
     if side not in FEET:
         raise InvalidInputError(f"side must be 'left' or 'right'; got {side!r}", details={"side": side})
     if effector is not None and effector not in CHAINS:

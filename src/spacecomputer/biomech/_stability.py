@@ -239,11 +239,7 @@ def stability_metrics(series: StabilitySeries, contacts: FootContacts) -> list[M
 
 
 def _joint(sequence: PoseSequence, name: str) -> NDArray[np.float64]:
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(
-            f"stability needs a metric pose sequence (hip_centred, camera or world); got {sequence.frame.value}",
-            details={"frame": sequence.frame.value},
-        )
+    sequence.require_metric("stability measures")
     try:
         return np.asarray(sequence.joint(name), dtype=np.float64)
     except KeyError:

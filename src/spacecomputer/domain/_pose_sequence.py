@@ -173,6 +173,15 @@ class PoseSequence:
     def __len__(self) -> int:
         return self.n_frames
 
+    def require_metric(self, purpose: str) -> None:
+        """Raise :class:`InvalidPoseDataError` naming ``purpose`` (plural: "kinematics need …") unless in metres."""
+        if not self.frame.is_metric:
+            raise InvalidPoseDataError(
+                f"{purpose} need a metric pose sequence (hip_centred, camera or world); got frame "
+                f"{self.frame.value} in {self.units}",
+                details={"frame": self.frame.value},
+            )
+
     def joint(self, name: str) -> NDArray[np.float64]:
         """Return the (T, 3) trajectory of the joint called ``name``."""
         return self.positions[:, self.skeleton.index(name), :]

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spacecomputer.domain import PoseFlag, PoseSequence
-from spacecomputer.errors import InsufficientDataError, InvalidPoseDataError
+from spacecomputer.errors import InsufficientDataError
 
 __all__ = ["RigidFit", "bone_length_cv", "enforce_segment_lengths"]
 
@@ -98,8 +98,7 @@ def enforce_segment_lengths(sequence: PoseSequence, *, min_confidence: float = 0
         A bone is never observed confidently, so its length cannot be estimated.
 
     """
-    if not sequence.frame.is_metric:
-        raise InvalidPoseDataError(f"segment lengths need a metric 3D sequence; got frame {sequence.frame.value}")
+    sequence.require_metric("segment lengths")
     bones = body_bones(sequence)
     positions = np.array(sequence.positions)
     confident = (sequence.confidence >= min_confidence) & ((sequence.flags & PoseFlag.INTERPOLATED) == 0)
