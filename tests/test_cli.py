@@ -4,53 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 from typer.testing import CliRunner
 
 from spacecomputer.cli import app
 from spacecomputer.config import get_settings
-from tests.conftest import SAMPLE_VIDEO
-from tests.videos import HostileVideo
+from tests.videos import HostileVideo, sample_frames, write_rgb_frames
 
 runner = CliRunner()
-
-
-def _write(path: Path, frames: list[NDArray[np.uint8]], *, fps: int = 30) -> Path:
-    height, width = frames[0].shape[:2]
-    with av.open(str(path), "w") as out:
-        # Near-lossless, so that BlazePose sees what it sees in the sample itself.
-        stream = out.add_stream("libx264", rate=fps, options={"crf": "8"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return path
-
-
-def _sample_frames(count: int) -> list[NDArray[np.uint8]]:
-    """The first frames of the sample video, full size (BlazePose's person detector, starting cold, finds
-    the athlete reliably from frame 45 on; before that only its tracking, warmed up earlier, does)."""
-    frames = []
-    with av.open(str(SAMPLE_VIDEO)) as container:
-        for frame in container.decode(video=0):
-            frames.append(frame.to_ndarray(format="rgb24"))
-            if len(frames) == count:
-                break
-    return frames
 
 
 @pytest.fixture(scope="module")
 def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Frames 45–84 of the sample video (the athlete in view throughout)."""
-    return _write(tmp_path_factory.mktemp("clips") / "short.mp4", _sample_frames(85)[45:])
+    return write_rgb_frames(tmp_path_factory.mktemp("clips") / "short.mp4", sample_frames(85)[45:])
 
 
 def _analyze(*args: str) -> tuple[int, str, str]:
@@ -107,7 +77,7 @@ def test_every_hostile_input_fails_cleanly(hostile_video: HostileVideo, tmp_path
 def test_nobody_in_view_names_the_frames_checked(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     background = rng.integers(60, 200, size=(240, 320, 3), dtype=np.uint8)
-    clip = _write(tmp_path / "empty scene.mp4", [background] * 24)
+    clip = write_rgb_frames(tmp_path / "empty scene.mp4", [background] * 24)
     code, stdout, _ = _analyze(str(clip), "--out", str(tmp_path / "run"), "--json")
     assert code == 2
     error = json.loads(stdout)["error"]
@@ -117,9 +87,9 @@ def test_nobody_in_view_names_the_frames_checked(tmp_path: Path) -> None:
 
 
 def test_partly_visible_athlete_is_a_warning(tmp_path: Path) -> None:
-    frames = _sample_frames(75)[45:]
+    frames = sample_frames(75)[45:]
     blank = np.full_like(frames[0], 128)
-    clip = _write(tmp_path / "partial.mp4", frames + [blank] * 30)
+    clip = write_rgb_frames(tmp_path / "partial.mp4", frames + [blank] * 30)
     code, stdout, stderr = _analyze(str(clip), "--out", str(tmp_path / "run"), "--json", "--no-overlay")
     assert code == 0, stderr
     document = json.loads(stdout)

@@ -232,3 +232,33 @@ class HostileVideo:
     name: str
     path: str
     error: type[SpaceComputerError]
+
+
+SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / "data" / "videos" / "sports2d-demo.mp4"
+
+
+def write_rgb_frames(path: Path, frames: list[NDArray[np.uint8]], *, fps: int = 30) -> Path:
+    """Encode RGB frames to a near-lossless H.264 MP4 at ``path``."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        # Near-lossless, so that BlazePose sees what it sees in the sample itself.
+        stream = out.add_stream("libx264", rate=fps, options={"crf": "8"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def sample_frames(count: int) -> list[NDArray[np.uint8]]:
+    """The first frames of the sample video, full size (BlazePose's person detector, starting cold, finds
+    the athlete reliably from frame 45 on; before that only its tracking, warmed up earlier, does)."""
+    frames = []
+    with av.open(str(SAMPLE_VIDEO)) as container:
+        for frame in container.decode(video=0):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if len(frames) == count:
+                break
+    return frames

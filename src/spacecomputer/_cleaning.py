@@ -34,6 +34,8 @@ class CleanedPoses:
     metric: PoseSequence
     metric_raw: PoseSequence
     """``metric`` before the low-pass (for the uncertainty model's jitter)."""
+    image_raw: PoseSequence
+    """``image`` before the low-pass (swaps corrected, gaps filled): what a library clip stores."""
     cutoff_hz: float
     processing_bits: dict[str, Any]
     trajectory_info: TrajectoryInfo
@@ -119,6 +121,7 @@ def clean_poses(
         image=image.sequence,
         metric=metric.sequence,
         metric_raw=metric_raw,
+        image_raw=image_filled.sequence,
         cutoff_hz=metric.cutoff_hz,
         processing_bits=processing_bits,
         trajectory_info=trajectory_info,

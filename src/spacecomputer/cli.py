@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from spacecomputer import __version__
+from spacecomputer._cli_athletes import athletes_app
+from spacecomputer._cli_progress import ProgressBar
 from spacecomputer._native_logs import filtered_stderr
 from spacecomputer._rundir import default_run_directory
 from spacecomputer.config import get_settings
@@ -30,14 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_STAGE_LABELS = {
-    "probe": "Probing video",
-    "estimate": "Tracking the athlete",
-    "post-process": "Cleaning and placing in 3D",
-    "biomechanics": "Biomechanics",
-    "overlay": "Rendering overlay.mp4",
-    "write": "Writing outputs",
-}
+
+app.add_typer(athletes_app, name="athletes")
 
 
 @app.callback()
@@ -56,29 +51,6 @@ def _parse_cutoff(value: str | None) -> float | str | None:
         return float(value)
     except ValueError:
         raise InvalidInputError(f"--cutoff must be a frequency in Hz or 'auto'; got {value!r}") from None
-
-
-class _ProgressBar:
-    """Rich progress bar with one task per pipeline stage."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description:<28}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if stage not in self.tasks:
-            for task_id in self.tasks.values():
-                task = self.progress.tasks[task_id]
-                self.progress.update(task_id, total=task.completed or 1, completed=task.completed or 1)
-            self.tasks[stage] = self.progress.add_task(_STAGE_LABELS.get(stage, stage), total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
 def _summary_table(result: AnalysisResult) -> Table:
@@ -182,7 +154,7 @@ def analyze(
         if json_output:
             result = analyze_video(video, options, out_dir=out_dir)
         else:
-            bar = _ProgressBar(console)
+            bar = ProgressBar(console)
             with bar.progress:
                 result = analyze_video(video, options, out_dir=out_dir, progress=bar)
     except SpaceComputerError as error:

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         default=6.0, gt=0.0, description="Default Butterworth low-pass cut-off for landmark trajectories, Hz."
     )
     workers: int = Field(default=0, ge=0, description="Processes for chunked pose estimation; 0 = one per core.")
+    reference_library_dir: Path | None = Field(
+        default=None,
+        description="The bundled elite library (manifest.json and clips); None = data/athletes of this checkout.",
+    )
+    library_dir: Path = Field(
+        default=Path("library"),
+        description="Where `athletes add` puts the user's own reference clips (library_dir/athletes).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the relational store; None = a SQLite file in library_dir.",
+    )
 
 
 @lru_cache(maxsize=1)

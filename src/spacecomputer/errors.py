@@ -10,7 +10,8 @@ the parameters that explain it: which limit, what arrived, what was expected)::
     │   │   └── UnsupportedVideoError       unsupported_video
     │   ├── VideoTooLargeError              video_too_large
     │   ├── InvalidCalibrationError         invalid_calibration
-    │   └── InvalidPoseDataError            invalid_pose_data
+    │   ├── InvalidPoseDataError            invalid_pose_data
+    │   └── IncompatibleMotionError         incompatible_motion
     ├── NoAthleteDetectedError              no_athlete_detected
     ├── InsufficientDataError               insufficient_data
     ├── OutputError                         output_error
@@ -30,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "IncompatibleMotionError",
     "InsufficientDataError",
     "InvalidCalibrationError",
     "InvalidInputError",
@@ -106,6 +108,12 @@ class InvalidPoseDataError(InvalidInputError):
     """Pose data (arrays or files) has the wrong shape, units or content."""
 
     code = "invalid_pose_data"
+
+
+class IncompatibleMotionError(InvalidInputError):
+    """Two motions cannot be compared as asked (different movements, no common joint angle)."""
+
+    code = "incompatible_motion"
 
 
 class NoAthleteDetectedError(SpaceComputerError):

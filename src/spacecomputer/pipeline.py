@@ -120,6 +120,8 @@ class AnalysisResult:
     biomechanics: BiomechanicsResult | None = None
     """``None`` when the biomechanics could not be computed (the reason is in the warnings)."""
     out_dir: Path | None = None
+    image_raw: PoseSequence | None = None
+    """``image`` before the low-pass (swaps corrected, gaps filled)."""
 
 
 @dataclass
@@ -300,7 +302,14 @@ def analyze_video(
 
     if out_dir is None:
         analysis = build(time.perf_counter() - started, stages.seconds)
-        return AnalysisResult(analysis=analysis, image=image, metric=metric, quality=quality, biomechanics=biomechanics)
+        return AnalysisResult(
+            analysis=analysis,
+            image=image,
+            metric=metric,
+            quality=quality,
+            biomechanics=biomechanics,
+            image_raw=cleaned.image_raw,
+        )
 
     with staged_directory(out_dir) as staging:
         metric.to_parquet(staging / "poses.parquet")
@@ -322,7 +331,13 @@ def analyze_video(
         (staging / "analysis.json").write_text(analysis.model_dump_json(indent=2), encoding="utf-8")
         stages.stop()
     return AnalysisResult(
-        analysis=analysis, image=image, metric=metric, quality=quality, biomechanics=biomechanics, out_dir=out_dir
+        analysis=analysis,
+        image=image,
+        metric=metric,
+        quality=quality,
+        biomechanics=biomechanics,
+        out_dir=out_dir,
+        image_raw=cleaned.image_raw,
     )
 
 

@@ -1,0 +1,72 @@
+"""The elite athlete library, movement comparison, similarity search and the technique knowledge graph.
+
+- :class:`AthleteLibrary`: the reference clips and their manifest (what is known, what was verified, what is
+  not); :func:`add_reference_clip` adds one from a video; :func:`transcode_h264` makes a browser-playable video.
+- :class:`Motion`: a run or a clip reduced to what compares across them — joint angles, foot events, the
+  angles' measurement uncertainty (:func:`motion_from_run`, :meth:`AthleteLibrary.motion`).
+- :class:`SimilarityIndex`: "which reference clip moves most like this?" — a descriptor for the candidates,
+  re-ranked by dynamic time warping.
+"""
+
+from spacecomputer.athletes._add import MOVEMENTS, add_reference_clip, clip_id_from_name
+from spacecomputer.athletes._library import AthleteLibrary, bundled_library_dir, user_library_dir
+from spacecomputer.athletes._manifest import (
+    ClipFileFacts,
+    Manifest,
+    ManifestEntry,
+    describe_clip_file,
+    estimated_camera_view,
+    pose_discontinuities,
+)
+from spacecomputer.athletes._motion import (
+    COMPARED_ANGLES,
+    Motion,
+    MotionEvent,
+    mirror_sequence,
+    motion_from_sequence,
+    robust_landmark_noise,
+)
+from spacecomputer.athletes._reference import REFERENCE_STATURE_M, ScaledClip, scale_reference_clip
+from spacecomputer.athletes._run_motion import load_run_analysis, motion_from_run
+from spacecomputer.athletes._search import (
+    DESCRIPTOR_ANGLES,
+    SearchHit,
+    SimilarityIndex,
+    motion_descriptor,
+    motion_signature,
+    signature_descriptor,
+)
+from spacecomputer.athletes._video import transcode_h264
+
+__all__ = [
+    "COMPARED_ANGLES",
+    "DESCRIPTOR_ANGLES",
+    "MOVEMENTS",
+    "REFERENCE_STATURE_M",
+    "AthleteLibrary",
+    "ClipFileFacts",
+    "Manifest",
+    "ManifestEntry",
+    "Motion",
+    "MotionEvent",
+    "ScaledClip",
+    "SearchHit",
+    "SimilarityIndex",
+    "add_reference_clip",
+    "bundled_library_dir",
+    "clip_id_from_name",
+    "describe_clip_file",
+    "estimated_camera_view",
+    "load_run_analysis",
+    "mirror_sequence",
+    "motion_descriptor",
+    "motion_from_run",
+    "motion_from_sequence",
+    "motion_signature",
+    "pose_discontinuities",
+    "robust_landmark_noise",
+    "scale_reference_clip",
+    "signature_descriptor",
+    "transcode_h264",
+    "user_library_dir",
+]

@@ -1,0 +1,145 @@
+"""The elite athlete library: the bundled reference clips plus the user's own, as one set of entries.
+
+Each directory holds a ``manifest.json`` (:mod:`spacecomputer.athletes._manifest`) and the files it names. The
+bundled directory (``data/athletes`` of the checkout, or ``SPACECOMPUTER_REFERENCE_LIBRARY_DIR``) is read-only;
+``spacecomputer athletes add`` writes to ``SPACECOMPUTER_LIBRARY_DIR/athletes``. Clip ids are unique across both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from spacecomputer.biomech import DEFAULT_DRAWS
+from spacecomputer.config import get_settings
+from spacecomputer.domain import PoseSequence
+from spacecomputer.errors import InsufficientDataError, InvalidInputError, NotFoundError
+
+from ._manifest import MANIFEST_NAME, Manifest, ManifestEntry
+from ._motion import Motion, motion_from_sequence
+from ._reference import IMAGE_UP, scale_reference_clip
+
+__all__ = ["AthleteLibrary", "bundled_library_dir", "user_library_dir"]
+
+
+def bundled_library_dir() -> Path:
+    """Return the bundled library directory: the setting, else ``data/athletes`` of this checkout."""
+    configured = get_settings().reference_library_dir
+    if configured is not None:
+        return configured
+    return Path(__file__).resolve().parents[3] / "data" / "athletes"
+
+
+def user_library_dir() -> Path:
+    """Return where the user's own reference clips go (``SPACECOMPUTER_LIBRARY_DIR/athletes``)."""
+    return get_settings().library_dir / "athletes"
+
+
+class AthleteLibrary:
+    """Reference clips from one or more library directories (module docstring).
+
+    Parameters
+    ----------
+    directories
+        Library directories, each with a ``manifest.json``; a directory without one contributes nothing.
+
+    Raises
+    ------
+    InvalidInputError
+        A manifest is invalid, or two directories hold the same clip id.
+
+    """
+
+    def __init__(self, directories: Sequence[Path | str]) -> None:
+        self._entries: dict[str, tuple[ManifestEntry, Path]] = {}
+        for directory in map(Path, directories):
+            if not (directory / MANIFEST_NAME).is_file():
+                continue
+            for entry in Manifest.read(directory / MANIFEST_NAME).entries:
+                if entry.id in self._entries:
+                    raise InvalidInputError(
+                        f"clip id {entry.id!r} is in both {self._entries[entry.id][1]} and {directory}",
+                        details={"id": entry.id},
+                    )
+                self._entries[entry.id] = (entry, directory)
+        self._motions: dict[tuple[str, int], Motion] = {}
+
+    @classmethod
+    def default(cls) -> AthleteLibrary:
+        """Open the bundled library plus the user's clips (module docstring)."""
+        return cls([bundled_library_dir(), user_library_dir()])
+
+    def ids(self) -> list[str]:
+        """Every clip id, sorted."""
+        return sorted(self._entries)
+
+    def entries(self) -> list[ManifestEntry]:
+        """Every entry, sorted by id."""
+        return [self._entries[clip_id][0] for clip_id in self.ids()]
+
+    def get(self, clip_id: str) -> ManifestEntry:
+        """Return the entry of ``clip_id``.
+
+        Raises
+        ------
+        NotFoundError
+            No such clip; the message lists the valid ids.
+
+        """
+        found = self._entries.get(clip_id)
+        if found is None:
+            raise NotFoundError(
+                f"no reference clip {clip_id!r}; valid ids: {', '.join(self.ids()) or '(the library is empty)'}",
+                details={"id": clip_id, "valid": self.ids()},
+            )
+        return found[0]
+
+    def path(self, clip_id: str, relative: str) -> Path:
+        """Absolute path of a file named in ``clip_id``'s entry (``relative`` to its manifest)."""
+        self.get(clip_id)
+        return self._entries[clip_id][1] / relative
+
+    def sequence(self, clip_id: str) -> PoseSequence:
+        """Return the clip's pose as stored: normalised image coordinates (see ``data/README.md``)."""
+        return PoseSequence.from_elite_json(self.path(clip_id, self.get(clip_id).pose_file))
+
+    def motion(self, clip_id: str, *, draws: int = DEFAULT_DRAWS, allow_unusable: bool = False) -> Motion:
+        """Return the clip as a comparable :class:`~spacecomputer.athletes.Motion` (computed once per library).
+
+        Raises
+        ------
+        NotFoundError
+            No such clip (the message lists the valid ids).
+        InsufficientDataError
+            The clip is marked unusable (the reason is given) and ``allow_unusable`` is false, or it has too
+            little pose to compare.
+
+        """
+        entry = self.get(clip_id)
+        if not entry.usable and not allow_unusable:
+            raise InsufficientDataError(
+                f"reference clip {clip_id!r} is marked unusable: {entry.unusable_reason}",
+                details={"id": clip_id, "reason": entry.unusable_reason},
+            )
+        key = (clip_id, draws)
+        if key not in self._motions:
+            scaled = scale_reference_clip(self.sequence(clip_id))
+            self._motions[key] = motion_from_sequence(
+                scaled.smoothed,
+                up=IMAGE_UP,
+                name=clip_id,
+                source="reference",
+                movement=entry.movement,
+                sport=entry.sport,
+                raw=scaled.raw,
+                cutoff_hz=scaled.cutoff_hz,
+                draws=draws,
+                notes=scaled.notes,
+            )
+        return self._motions[key]
+
+    def usable_ids(self, *, movement: str | None = None) -> list[str]:
+        """Ids of the usable clips, of one movement family when ``movement`` is given."""
+        return [
+            entry.id for entry in self.entries() if entry.usable and (movement is None or entry.movement == movement)
+        ]
