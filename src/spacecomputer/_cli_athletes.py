@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,15 @@ from rich.table import Table
 from rich.text import Text
 
 from spacecomputer._cli_progress import ProgressBar
-from spacecomputer.athletes import MOVEMENTS, AthleteLibrary, add_reference_clip, transcode_h264
+from spacecomputer.athletes import (
+    MOVEMENTS,
+    AthleteLibrary,
+    SearchHit,
+    SimilarityIndex,
+    add_reference_clip,
+    motion_from_run,
+    transcode_h264,
+)
 from spacecomputer.errors import NotFoundError, SpaceComputerError
 from spacecomputer.pipeline import AnalyzeOptions, default_workers
 
@@ -133,3 +142,37 @@ def transcode(
 
     target, frames = fail_on_error(console, run)
     console.print(f"wrote {target} ({frames} frames, H.264)")
+
+
+@athletes_app.command("search")
+def search_clips(
+    run: Annotated[Path, typer.Argument(help="Run directory written by `spacecomputer analyze`.")],
+    movement: Annotated[
+        str, typer.Option("--movement", help="'same' (the run's movement), 'all', or a movement family.")
+    ] = "same",
+    top: Annotated[int, typer.Option("--top", help="How many clips to list.")] = 5,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+) -> None:
+    """Which reference clip moves most like RUN? Candidates by motion descriptor, ranked by DTW distance."""
+    console = Console(stderr=True)
+
+    def run_search() -> list[SearchHit]:
+        library = AthleteLibrary.default()
+        index = SimilarityIndex()
+        for clip_id in library.usable_ids():
+            index.add(clip_id, library.motion(clip_id, draws=0))
+        query = motion_from_run(run, draws=0)
+        return index.search(query, movement=None if movement == "all" else movement, k=top)
+
+    hits = fail_on_error(console, run_search, json_output=json_output)
+    if json_output:
+        typer.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
+        return
+    table = Table(title=f"Reference clips moving most like {run.name}")
+    for column in ("rank", "clip", "movement", "DTW distance", "descriptor distance"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(
+            str(hit.rank), hit.clip_id, hit.movement or "—", f"{hit.dtw_distance:.1f}", f"{hit.descriptor_distance:.2f}"
+        )
+    Console().print(table)

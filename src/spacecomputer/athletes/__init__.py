@@ -4,11 +4,30 @@
   not); :func:`add_reference_clip` adds one from a video; :func:`transcode_h264` makes a browser-playable video.
 - :class:`Motion`: a run or a clip reduced to what compares across them — joint angles, foot events, the
   angles' measurement uncertainty (:func:`motion_from_run`, :meth:`AthleteLibrary.motion`).
+- :class:`TechniqueGraph`: sports → techniques → phases → key joints and metrics → faults → risk indicators,
+  with edges to the clips, in the relational store (:func:`open_technique_graph`).
 - :class:`SimilarityIndex`: "which reference clip moves most like this?" — a descriptor for the candidates,
   re-ranked by dynamic time warping.
 """
 
 from spacecomputer.athletes._add import MOVEMENTS, add_reference_clip, clip_id_from_name
+from spacecomputer.athletes._graph import TechniqueGraph, graph_engine
+from spacecomputer.athletes._graph_default import open_technique_graph
+from spacecomputer.athletes._graph_results import (
+    LIBRARY_CLIP_LINKS,
+    ClipLink,
+    ClipShowing,
+    ContentLoaded,
+    Fault,
+    JointLoad,
+    Phase,
+    PhaseKey,
+    Sport,
+    Technique,
+    TechniqueDetails,
+    TechniqueLoading,
+)
+from spacecomputer.athletes._graph_schema import GRAPH_METADATA
 from spacecomputer.athletes._library import AthleteLibrary, bundled_library_dir, user_library_dir
 from spacecomputer.athletes._manifest import (
     ClipFileFacts,
@@ -41,28 +60,44 @@ from spacecomputer.athletes._video import transcode_h264
 __all__ = [
     "COMPARED_ANGLES",
     "DESCRIPTOR_ANGLES",
+    "GRAPH_METADATA",
+    "LIBRARY_CLIP_LINKS",
     "MOVEMENTS",
     "REFERENCE_STATURE_M",
     "AthleteLibrary",
     "ClipFileFacts",
+    "ClipLink",
+    "ClipShowing",
+    "ContentLoaded",
+    "Fault",
+    "JointLoad",
     "Manifest",
     "ManifestEntry",
     "Motion",
     "MotionEvent",
+    "Phase",
+    "PhaseKey",
     "ScaledClip",
     "SearchHit",
     "SimilarityIndex",
+    "Sport",
+    "Technique",
+    "TechniqueDetails",
+    "TechniqueGraph",
+    "TechniqueLoading",
     "add_reference_clip",
     "bundled_library_dir",
     "clip_id_from_name",
     "describe_clip_file",
     "estimated_camera_view",
+    "graph_engine",
     "load_run_analysis",
     "mirror_sequence",
     "motion_descriptor",
     "motion_from_run",
     "motion_from_sequence",
     "motion_signature",
+    "open_technique_graph",
     "pose_discontinuities",
     "robust_landmark_noise",
     "scale_reference_clip",
