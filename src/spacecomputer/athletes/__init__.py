@@ -4,6 +4,8 @@
   not); :func:`add_reference_clip` adds one from a video; :func:`transcode_h264` makes a browser-playable video.
 - :class:`Motion`: a run or a clip reduced to what compares across them — joint angles, foot events, the
   angles' measurement uncertainty (:func:`motion_from_run`, :meth:`AthleteLibrary.motion`).
+- :func:`compare_motions`: two motions aligned phase by phase (events, then DTW), per-joint differences
+  against the combined measurement uncertainty, a similarity score and plain-language findings.
 - :class:`TechniqueGraph`: sports → techniques → phases → key joints and metrics → faults → risk indicators,
   with edges to the clips, in the relational store (:func:`open_technique_graph`).
 - :class:`SimilarityIndex`: "which reference clip moves most like this?" — a descriptor for the candidates,
@@ -11,6 +13,17 @@
 """
 
 from spacecomputer.athletes._add import MOVEMENTS, add_reference_clip, clip_id_from_name
+from spacecomputer.athletes._align import AlignedSegment, Alignment, align_motions, common_angles, match_events
+from spacecomputer.athletes._compare import (
+    Comparison,
+    ComparisonResult,
+    EventDifference,
+    Finding,
+    JointDifference,
+    Similarity,
+    compare_motions,
+    compare_motions_detailed,
+)
 from spacecomputer.athletes._graph import TechniqueGraph, graph_engine
 from spacecomputer.athletes._graph_default import open_technique_graph
 from spacecomputer.athletes._graph_results import (
@@ -39,6 +52,7 @@ from spacecomputer.athletes._manifest import (
 )
 from spacecomputer.athletes._motion import (
     COMPARED_ANGLES,
+    SAGITTAL_ANGLES,
     Motion,
     MotionEvent,
     mirror_sequence,
@@ -64,12 +78,20 @@ __all__ = [
     "LIBRARY_CLIP_LINKS",
     "MOVEMENTS",
     "REFERENCE_STATURE_M",
+    "SAGITTAL_ANGLES",
+    "AlignedSegment",
+    "Alignment",
     "AthleteLibrary",
     "ClipFileFacts",
     "ClipLink",
     "ClipShowing",
+    "Comparison",
+    "ComparisonResult",
     "ContentLoaded",
+    "EventDifference",
     "Fault",
+    "Finding",
+    "JointDifference",
     "JointLoad",
     "Manifest",
     "ManifestEntry",
@@ -79,6 +101,7 @@ __all__ = [
     "PhaseKey",
     "ScaledClip",
     "SearchHit",
+    "Similarity",
     "SimilarityIndex",
     "Sport",
     "Technique",
@@ -86,12 +109,17 @@ __all__ = [
     "TechniqueGraph",
     "TechniqueLoading",
     "add_reference_clip",
+    "align_motions",
     "bundled_library_dir",
     "clip_id_from_name",
+    "common_angles",
+    "compare_motions",
+    "compare_motions_detailed",
     "describe_clip_file",
     "estimated_camera_view",
     "graph_engine",
     "load_run_analysis",
+    "match_events",
     "mirror_sequence",
     "motion_descriptor",
     "motion_from_run",

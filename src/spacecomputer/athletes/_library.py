@@ -134,7 +134,7 @@ class AthleteLibrary:
                 raw=scaled.raw,
                 cutoff_hz=scaled.cutoff_hz,
                 draws=draws,
-                notes=scaled.notes,
+                notes=(*scaled.notes, *_view_notes(entry)),
             )
         return self._motions[key]
 
@@ -143,3 +143,14 @@ class AthleteLibrary:
         return [
             entry.id for entry in self.entries() if entry.usable and (movement is None or entry.movement == movement)
         ]
+
+
+def _view_notes(entry: ManifestEntry) -> tuple[str, ...]:
+    """Describe the camera view, and what it means for the angles when the athlete is not seen from the side."""
+    notes = [f"camera view: {entry.camera_view}"]
+    if "side-on" not in entry.camera_view:
+        notes.append(
+            "not filmed side-on: flexion/extension angles rest partly on BlazePose's relative depth here, with an "
+            "error that stays the same from frame to frame and is not in the ± (which covers frame-to-frame noise)"
+        )
+    return tuple(notes)

@@ -30,6 +30,7 @@ from spacecomputer.errors import InsufficientDataError, InvalidInputError
 __all__ = [
     "COMPARED_ANGLES",
     "MIN_FRAMES",
+    "SAGITTAL_ANGLES",
     "Motion",
     "MotionEvent",
     "mirror_sequence",
@@ -57,6 +58,13 @@ COMPARED_ANGLES: tuple[str, ...] = (
 )
 """Joint angles a comparison looks at: those of :func:`spacecomputer.biomech.joint_angles` that the landmarks
 observe (axial rotations and forearm pronation are not observable and are left out)."""
+
+SAGITTAL_ANGLES: tuple[str, ...] = tuple(
+    name for name in COMPARED_ANGLES if name.endswith(("_flexion", "_dorsiflexion")) or name == "trunk_flexion"
+)
+"""The angles compared by default: flexion/extension, which a side or oblique camera sees in the image plane.
+Ab/adduction and lateral lean rest on monocular depth from such views, with an error that stays the same from frame
+to frame and so escapes the measurement uncertainty; compare them only on request."""
 
 MIN_FRAMES = 5
 """Fewest frames with a pose a motion needs (velocities for the foot events, a meaningful alignment)."""

@@ -6,7 +6,9 @@ known stature, so nothing metric can be measured from them. What we do (our own 
 
 1. Undo the normalisation — ``x·W``, ``y·H``, ``z·W`` pixels — so that the axes share one scale again (a
    normalised clip is stretched unequally along x and y and its angles would be wrong).
-2. Fill short gaps and low-pass exactly as the analysis pipeline does for a user's video (same settings).
+2. Put back the frames where BlazePose exchanged left and right, fill short gaps and low-pass, as the analysis
+   pipeline does for a user's video (same functions and settings; the relative depth stands in for the world
+   depth the swap correction reads).
 3. Scale the pixels so that the body's ankle–knee–hip–shoulder chain (the median over frames of the mean leg
    length plus the hip-to-shoulder distance) measures :data:`~spacecomputer.domain.SHOULDER_HEIGHT_FRACTION`
    of the reference stature :data:`REFERENCE_STATURE_M` (the engine's default height). Lengths are then in
@@ -30,6 +32,7 @@ from spacecomputer.domain import CoordinateFrame, PoseSequence
 from spacecomputer.domain._anthropometry import SHOULDER_HEIGHT_FRACTION
 from spacecomputer.errors import InsufficientDataError, InvalidPoseDataError
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
+from spacecomputer.vision._swaps import correct_left_right_swaps
 
 __all__ = ["IMAGE_UP", "REFERENCE_STATURE_M", "ScaledClip", "scale_reference_clip"]
 
@@ -73,8 +76,9 @@ def scale_reference_clip(clip: PoseSequence) -> ScaledClip:
         positions=clip.positions * np.array([width_px, height_px, width_px], dtype=np.float64),
         frame=CoordinateFrame.IMAGE,
     )
+    swaps = correct_left_right_swaps(pixels, pixels.replace(frame=CoordinateFrame.HIP_CENTRED))
     settings = get_settings()
-    filled = fill_sequence_gaps(pixels, max_gap_s=settings.max_gap_s).sequence
+    filled = fill_sequence_gaps(swaps.image, max_gap_s=settings.max_gap_s).sequence
     smoothed = smooth_sequence(filled, cutoff_hz=settings.filter_cutoff_hz)
     scale = SHOULDER_HEIGHT_FRACTION * REFERENCE_STATURE_M / _chain_length_px(smoothed.sequence)
     notes = [
@@ -82,6 +86,8 @@ def scale_reference_clip(clip: PoseSequence) -> ScaledClip:
         "(not the athlete's): lengths, speeds and forces are not meaningful, angles and durations are",
         "level camera assumed (up = image up); depth is BlazePose's relative depth",
     ]
+    if swaps.n_corrected_frames:
+        notes.append(f"left/right swaps put back in {swaps.n_corrected_frames} frames")
     if smoothed.note:
         notes.append(smoothed.note)
 
