@@ -41,6 +41,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(PY) benchmarks/pose_throughput.py
 	$(PY) benchmarks/biomechanics_speed.py
+	$(PY) benchmarks/similarity_search.py
 
 eval: $(STAMP)
 	$(PY) benchmarks/opensim_agreement.py

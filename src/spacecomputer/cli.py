@@ -13,6 +13,7 @@ from rich.text import Text
 
 from spacecomputer import __version__
 from spacecomputer._cli_athletes import athletes_app
+from spacecomputer._cli_compare import compare
 from spacecomputer._cli_graph import graph_app
 from spacecomputer._cli_progress import ProgressBar
 from spacecomputer._native_logs import filtered_stderr
@@ -35,6 +36,7 @@ app = typer.Typer(
 
 app.add_typer(athletes_app, name="athletes")
 app.add_typer(graph_app, name="graph")
+app.command()(compare)
 
 
 @app.callback()

@@ -17,7 +17,7 @@ are left out). Our own definitions:
 - **Similarity score** (0–100): per joint angle, ``D_k`` = root mean square of its differences over the aligned
   samples and ``E_k = sqrt(max(0, D_k² − σ_k²))`` what is left beyond its measurement noise; ``score = 100 ·
   exp(−mean_k E_k / 20°)``. A motion compared with itself scores 100; one joint 15° off among eight otherwise
-  equal ones (σ = 5°) scores about 93; every joint 20° beyond its noise scores 37. ``D`` (all angles together)
+  equal ones (σ = 5°) scores about 92; every joint 20° beyond its noise scores 37. ``D`` (all angles together)
   is reported beside it.
 - **Findings**: up to three significant differences, one per joint angle, the differences at matched events
   first (largest ``|difference| / σ`` first), then the means over the aligned motion.

@@ -1,7 +1,8 @@
 """Assemble ``report.html``: one self-contained page, plotly.js inlined once, no network needed.
 
-The page holds the text sections (:mod:`spacecomputer.report._sections`) and the time plots
-(:mod:`spacecomputer.report._plots`); its only scripts are plotly.js (``plotly.offline.get_plotlyjs()``)
+The page holds the text sections (:mod:`spacecomputer.report._sections`), the time plots
+(:mod:`spacecomputer.report._plots`) and, when a run was compared with a reference clip, the comparison
+(:mod:`spacecomputer.report._comparison`); its only scripts are plotly.js (``plotly.offline.get_plotlyjs()``)
 and each figure's ``Plotly.newPlot`` call, its only style the inline sheet below (system fonts). No
 ``<script src>``, no external link, font or image: the report opens offline and leaks nothing.
 """
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 from spacecomputer.domain._analysis import Analysis
 from spacecomputer.errors import OutputError
 from spacecomputer.report import _sections as sections
+from spacecomputer.report._comparison import COMPARISON_STYLE
 from spacecomputer.report._html import Html, element, escape, join
 from spacecomputer.report._plots import plots_html
 
@@ -57,6 +59,7 @@ _NAV = (
     ("biomechanics", "Biomechanics"),
     ("metrics", "Metrics"),
     ("risk", "Risk"),
+    ("comparison", "Comparison"),
     ("plots", "Time series"),
     ("events", "Events"),
     ("angles", "Angles"),
@@ -65,8 +68,14 @@ _NAV = (
 )
 
 
-def render_report(analysis: Analysis, series: Mapping[str, NDArray[np.float64]]) -> str:
-    """Return the report page for ``analysis`` and the ``metrics.csv`` columns ``series`` (see :func:`write_report`)."""
+def render_report(
+    analysis: Analysis, series: Mapping[str, NDArray[np.float64]], *, comparison: Html | None = None
+) -> str:
+    """Return the report page for ``analysis``, the ``metrics.csv`` columns ``series`` and an optional comparison.
+
+    See :func:`write_report`; without ``comparison`` the page is the same, byte for byte, as before comparisons
+    existed.
+    """
     biomechanics = analysis.biomechanics
     parts: list[tuple[str, Html]] = [
         ("quality", sections.quality_section(analysis.quality)),
@@ -76,6 +85,8 @@ def render_report(analysis: Analysis, series: Mapping[str, NDArray[np.float64]])
         parts.append(("biomechanics", sections.no_biomechanics_section(analysis)))
     else:
         parts += [("metrics", sections.cards_section(biomechanics)), ("risk", sections.risk_section(biomechanics))]
+    if comparison is not None:
+        parts.append(("comparison", comparison))
     if biomechanics is not None or series:
         plots = element("section", element("h2", "Time series"), plots_html(series, biomechanics), id_="plots")
         parts.append(("plots", plots))
@@ -94,13 +105,15 @@ def render_report(analysis: Analysis, series: Mapping[str, NDArray[np.float64]])
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}</title>\n<style>{_STYLE}</style>\n"
+        f"<title>{title}</title>\n<style>{_STYLE if comparison is None else _STYLE + COMPARISON_STYLE}</style>\n"
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>\n'
         f"</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
-def write_report(path: Path, analysis: Analysis, series: Mapping[str, NDArray[np.float64]]) -> None:
+def write_report(
+    path: Path, analysis: Analysis, series: Mapping[str, NDArray[np.float64]], *, comparison: Html | None = None
+) -> None:
     """Write the self-contained HTML report of one run to ``path``.
 
     Parameters
@@ -113,6 +126,11 @@ def write_report(path: Path, analysis: Analysis, series: Mapping[str, NDArray[np
     series
         The columns of ``metrics.csv`` by name, each a (T,) float array with NaN where unknown; any column may
         be missing. All arrays must have the same length.
+    comparison
+        The comparison of this run with a reference clip, as built by
+        :func:`~spacecomputer.report._comparison.comparison_section`; it is placed after the metrics and risk
+        indicators (or after the no-biomechanics note), with a "Comparison" link in the navigation. ``None`` (the
+        default): no comparison section.
 
     Raises
     ------
@@ -122,7 +140,7 @@ def write_report(path: Path, analysis: Analysis, series: Mapping[str, NDArray[np
         When the file cannot be written.
 
     """
-    page = render_report(analysis, series)
+    page = render_report(analysis, series, comparison=comparison)
     try:
         path.write_text(page, encoding="utf-8")
     except OSError as error:
