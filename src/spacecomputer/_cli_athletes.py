@@ -20,6 +20,7 @@ from spacecomputer.athletes import (
     SearchHit,
     SimilarityIndex,
     add_reference_clip,
+    analyse_clip,
     motion_from_run,
     transcode_h264,
 )
@@ -75,11 +76,23 @@ def list_clips(
 
 
 @athletes_app.command("show")
-def show_clip(clip_id: Annotated[str, typer.Argument(help="Clip id (see `athletes list`).")]) -> None:
+def show_clip(
+    clip_id: Annotated[str, typer.Argument(help="Clip id (see `athletes list`).")],
+    analysis: Annotated[
+        bool, typer.Option("--analysis", help="Also run the biomechanics engine on it (scale-free results).")
+    ] = False,
+) -> None:
     """Print one clip's manifest entry as JSON (what is known, what was verified, what is not known)."""
     console = Console(stderr=True)
-    entry = fail_on_error(console, lambda: AthleteLibrary.default().get(clip_id), json_output=True)
-    typer.echo(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+    def document() -> dict[str, object]:
+        library = AthleteLibrary.default()
+        shown: dict[str, object] = library.get(clip_id).model_dump(mode="json")
+        if analysis:
+            shown["analysis"] = analyse_clip(library, clip_id).model_dump(mode="json")
+        return shown
+
+    typer.echo(json.dumps(fail_on_error(console, document, json_output=True), indent=2, ensure_ascii=False))
 
 
 @athletes_app.command("add")

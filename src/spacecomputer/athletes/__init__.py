@@ -1,7 +1,8 @@
 """The elite athlete library, movement comparison, similarity search and the technique knowledge graph.
 
 - :class:`AthleteLibrary`: the reference clips and their manifest (what is known, what was verified, what is
-  not); :func:`add_reference_clip` adds one from a video; :func:`transcode_h264` makes a browser-playable video.
+  not); :func:`analyse_clip` runs the biomechanics engine on one and keeps its scale-free results;
+  :func:`add_reference_clip` adds one from a video; :func:`transcode_h264` makes a browser-playable video.
 - :class:`Motion`: a run or a clip reduced to what compares across them — joint angles, foot events, the
   angles' measurement uncertainty (:func:`motion_from_run`, :meth:`AthleteLibrary.motion`).
 - :func:`compare_motions`: two motions aligned phase by phase (events, then DTW), per-joint differences
@@ -14,6 +15,7 @@
 
 from spacecomputer.athletes._add import MOVEMENTS, add_reference_clip, clip_id_from_name
 from spacecomputer.athletes._align import AlignedSegment, Alignment, align_motions, common_angles, match_events
+from spacecomputer.athletes._clip_analysis import SCALE_FREE_UNITS, ClipAnalysis, analyse_clip
 from spacecomputer.athletes._compare import (
     Comparison,
     ComparisonResult,
@@ -79,9 +81,11 @@ __all__ = [
     "MOVEMENTS",
     "REFERENCE_STATURE_M",
     "SAGITTAL_ANGLES",
+    "SCALE_FREE_UNITS",
     "AlignedSegment",
     "Alignment",
     "AthleteLibrary",
+    "ClipAnalysis",
     "ClipFileFacts",
     "ClipLink",
     "ClipShowing",
@@ -110,6 +114,7 @@ __all__ = [
     "TechniqueLoading",
     "add_reference_clip",
     "align_motions",
+    "analyse_clip",
     "bundled_library_dir",
     "clip_id_from_name",
     "common_angles",
