@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from spacecomputer.athletes._motion import Motion, motion_from_sequence
-from spacecomputer.athletes._reference import IMAGE_UP, scale_reference_clip
-from spacecomputer.athletes._search import SIGNATURE_SAMPLES, SearchHit, SimilarityIndex, motion_signature
+from spacecomputer.athletes import Motion, SearchHit, SimilarityIndex, clip_motion, motion_from_sequence
+from spacecomputer.athletes._search import SIGNATURE_SAMPLES, motion_signature
 from spacecomputer.domain import PoseSequence
 
 ATHLETES = Path(__file__).resolve().parents[1] / "data" / "athletes"
@@ -52,17 +51,8 @@ LARGE_TARGET_S = 0.500
 
 
 def library_motion(clip_id: str) -> Motion:
-    scaled = scale_reference_clip(PoseSequence.from_elite_json(ATHLETES / f"{clip_id}.json"))
-    return motion_from_sequence(
-        scaled.smoothed,
-        up=IMAGE_UP,
-        name=clip_id,
-        source="reference",
-        movement=FAMILIES[clip_id],
-        raw=scaled.raw,
-        cutoff_hz=scaled.cutoff_hz,
-        draws=0,
-    )
+    clip = PoseSequence.from_elite_json(ATHLETES / f"{clip_id}.json")
+    return clip_motion(clip, name=clip_id, movement=FAMILIES[clip_id], draws=0)
 
 
 def noisy_copy(motion: Motion, rng: np.random.Generator) -> Motion:
@@ -70,7 +60,7 @@ def noisy_copy(motion: Motion, rng: np.random.Generator) -> Motion:
         positions=motion.pose.positions + rng.normal(0.0, LANDMARK_NOISE_M, motion.pose.positions.shape)
     )
     return motion_from_sequence(
-        pose, up=IMAGE_UP, name=f"{motion.name} (noisy)", source="run", movement=motion.movement, draws=0
+        pose, up=motion.up, name=f"{motion.name} (noisy)", source="run", movement=motion.movement, draws=0
     )
 
 

@@ -43,7 +43,7 @@ from spacecomputer.athletes._graph_results import (
     TechniqueLoading,
 )
 from spacecomputer.athletes._graph_schema import GRAPH_METADATA
-from spacecomputer.athletes._library import AthleteLibrary, bundled_library_dir, user_library_dir
+from spacecomputer.athletes._library import AthleteLibrary, bundled_library_dir, clip_motion, user_library_dir
 from spacecomputer.athletes._manifest import (
     ClipFileFacts,
     Manifest,
@@ -117,6 +117,7 @@ __all__ = [
     "analyse_clip",
     "bundled_library_dir",
     "clip_id_from_name",
+    "clip_motion",
     "common_angles",
     "compare_motions",
     "compare_motions_detailed",

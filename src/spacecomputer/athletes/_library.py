@@ -19,7 +19,36 @@ from ._manifest import MANIFEST_NAME, Manifest, ManifestEntry
 from ._motion import Motion, motion_from_sequence
 from ._reference import IMAGE_UP, scale_reference_clip
 
-__all__ = ["AthleteLibrary", "bundled_library_dir", "user_library_dir"]
+__all__ = ["AthleteLibrary", "bundled_library_dir", "clip_motion", "user_library_dir"]
+
+
+def clip_motion(
+    clip: PoseSequence,
+    *,
+    name: str,
+    movement: str | None = None,
+    sport: str | None = None,
+    draws: int = DEFAULT_DRAWS,
+    notes: Sequence[str] = (),
+) -> Motion:
+    """Turn a clip in the library's format (normalised image coordinates) into a comparable motion.
+
+    Scaled as :func:`~spacecomputer.athletes.scale_reference_clip` says, "up" is the image's up, and the angle
+    uncertainties come from ``draws`` Monte Carlo draws of the clip's own landmark noise.
+    """
+    scaled = scale_reference_clip(clip)
+    return motion_from_sequence(
+        scaled.smoothed,
+        up=IMAGE_UP,
+        name=name,
+        source="reference",
+        movement=movement,
+        sport=sport,
+        raw=scaled.raw,
+        cutoff_hz=scaled.cutoff_hz,
+        draws=draws,
+        notes=(*scaled.notes, *notes),
+    )
 
 
 def bundled_library_dir() -> Path:
@@ -123,18 +152,13 @@ class AthleteLibrary:
             )
         key = (clip_id, draws)
         if key not in self._motions:
-            scaled = scale_reference_clip(self.sequence(clip_id))
-            self._motions[key] = motion_from_sequence(
-                scaled.smoothed,
-                up=IMAGE_UP,
+            self._motions[key] = clip_motion(
+                self.sequence(clip_id),
                 name=clip_id,
-                source="reference",
                 movement=entry.movement,
                 sport=entry.sport,
-                raw=scaled.raw,
-                cutoff_hz=scaled.cutoff_hz,
                 draws=draws,
-                notes=(*scaled.notes, *_view_notes(entry)),
+                notes=_view_notes(entry),
             )
         return self._motions[key]
 
