@@ -16,6 +16,7 @@ the parameters that explain it: which limit, what arrived, what was expected)::
     ├── InsufficientDataError               insufficient_data
     ├── OutputError                         output_error
     ├── QualityRejectedError                quality_rejected
+    ├── AuthenticationError                 authentication_failed
     ├── NotFoundError                       not_found
     ├── PermissionDeniedError               permission_denied
     ├── RateLimitedError                    rate_limited
@@ -31,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "AuthenticationError",
     "IncompatibleMotionError",
     "InsufficientDataError",
     "InvalidCalibrationError",
@@ -138,6 +140,20 @@ class QualityRejectedError(SpaceComputerError):
     """The video's quality score is below the threshold and strict mode refuses to go on."""
 
     code = "quality_rejected"
+
+
+class AuthenticationError(SpaceComputerError):
+    """The credential (token, API key, password, one-time code) is missing, invalid, expired or revoked (401).
+
+    A valid credential that lacks a permission is a :class:`PermissionDeniedError` (403) instead.
+    ``details["reason"]`` names the cause (``"expired"``, ``"refresh_reused"`` …) for logs and tests.
+    """
+
+    code = "authentication_failed"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, details={"reason": reason})
+        self.reason = reason
 
 
 class NotFoundError(SpaceComputerError):
