@@ -16,6 +16,7 @@ from spacecomputer._cli_athletes import athletes_app
 from spacecomputer._cli_compare import compare
 from spacecomputer._cli_graph import graph_app
 from spacecomputer._cli_progress import ProgressBar
+from spacecomputer._cli_serve import serve
 from spacecomputer._native_logs import filtered_stderr
 from spacecomputer._rundir import default_run_directory
 from spacecomputer.config import get_settings
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(athletes_app, name="athletes")
 app.add_typer(graph_app, name="graph")
 app.command()(compare)
+app.command()(serve)
 
 
 @app.callback()

@@ -1,18 +1,37 @@
 """One settings object for the whole system, read from ``SPACECOMPUTER_*`` environment variables.
 
 Example: ``SPACECOMPUTER_MAX_DURATION_S=120 spacecomputer analyze clip.mp4`` lowers the duration cap.
+
+The platform (``spacecomputer serve``) reads its back ends from the same object: everything defaults to the
+embedded set-up (SQLite file, local blob folder, in-process cache and rate limits), and real infrastructure is a
+matter of settings (``SPACECOMPUTER_DATABASE_URL``, ``SPACECOMPUTER_REDIS_URL``, ``SPACECOMPUTER_BLOB_BACKEND=s3``
+…). Outside ``environment="development"`` the default JWT secret is refused at start-up.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spacecomputer.errors import InvalidInputError
+
 __all__ = ["Settings", "VideoLimits", "get_settings"]
+
+
+def _development_secret() -> SecretStr:
+    from spacecomputer.api.security import DEVELOPMENT_SECRET  # imported late: the CLI need not load the API
+
+    return SecretStr(DEVELOPMENT_SECRET)
+
+
+def _default_plan_limits() -> dict[str, str]:
+    from spacecomputer.api.security import DEFAULT_PLAN_LIMITS
+
+    return dict(DEFAULT_PLAN_LIMITS)
 
 
 class VideoLimits(BaseSettings):
@@ -30,9 +49,11 @@ class VideoLimits(BaseSettings):
 
 
 class Settings(BaseSettings):
-    """Process-wide configuration, validated at start-up."""
+    """Process-wide configuration, validated at start-up (secrets never appear in its error messages)."""
 
-    model_config = SettingsConfigDict(env_prefix="SPACECOMPUTER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SPACECOMPUTER_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     runs_dir: Path = Field(default=Path("runs"), description="Where `analyze` writes runs by default.")
@@ -60,8 +81,118 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the relational store; None = a SQLite file in library_dir.",
+        description=(
+            "SQLAlchemy URL of the relational store; None = a SQLite file in library_dir "
+            "(platform.db for the platform, spacecomputer.db for the technique graph)."
+        ),
     )
+    jwt_secret: SecretStr = Field(
+        default_factory=_development_secret,
+        description="HMAC secret (or RS256 PEM private key) signing access tokens; the default is development-only.",
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256"] = Field(
+        default="HS256", description="The one accepted access-token signing algorithm."
+    )
+    jwt_issuer: str = Field(default="spacecomputer", min_length=1, description="``iss`` of every access token.")
+    jwt_audience: str = Field(default="spacecomputer-api", min_length=1, description="``aud`` of every access token.")
+    access_token_ttl_s: float = Field(default=900.0, ge=1.0, description="Access-token lifetime, seconds.")
+    refresh_token_ttl_s: float = Field(
+        default=30 * 86400.0, ge=1.0, description="Refresh-token lifetime, seconds (renewed by each rotation)."
+    )
+    password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id passes over memory.")
+    password_hash_memory_kib: int = Field(default=65536, ge=32, description="Argon2id memory per hash, KiB.")
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://… for the shared cache and rate-limit counters; None = in-process (one instance).",
+    )
+    redis_prefix: str = Field(
+        default="spacecomputer:", min_length=1, description="Namespace of every key the platform writes to Redis."
+    )
+    blob_backend: Literal["local", "s3"] = Field(
+        default="local", description="Where videos and outputs live: a local folder or an S3-compatible store."
+    )
+    blobs_dir: Path | None = Field(
+        default=None, description="Folder of the local blob store; None = library_dir/blobs."
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket of the S3 blob store (required for s3).")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (http://127.0.0.1:8333); None = AWS S3."
+    )
+    s3_region: str | None = Field(default=None, description="S3 region; None = us-east-1.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key; None = boto3's usual sources.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    plan_limits: dict[str, str] = Field(
+        default_factory=_default_plan_limits,
+        description=(
+            "Plan tier → rate limit ('60/minute' or '60/minute;1000/day'); must name 'anonymous' (callers without "
+            "credentials, per IP) and 'free' (users whose plan has no tier of its own)."
+        ),
+    )
+    login_rate_limit: str = Field(
+        default="10/minute", description="Login attempts allowed per account (guessing passwords or TOTP codes)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) allowed to call the API from a browser; empty = same-origin only.",
+    )
+    max_upload_bytes: int = Field(
+        default=4 * 1024**3, gt=0, description="Largest video upload, bytes, enforced while the bytes stream in."
+    )
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body of an ordinary (JSON or form) route, bytes; upload routes set their own.",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The URL clients reach the platform at (links in responses; https turns on HSTS).",
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Upgrade the platform's database to the newest schema when the API starts."
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")) or origin.endswith("/"):
+                raise ValueError(
+                    f"cors_origins must list exact origins such as 'https://app.example.com' (no '*', no path); "
+                    f"got {origin!r}"
+                )
+        return origins
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"public_base_url must start with http:// or https://; got {url!r}")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_platform(self) -> Self:
+        from spacecomputer.api.security import check_secret
+
+        try:
+            check_secret(self.jwt_secret.get_secret_value(), self.environment, algorithm=self.jwt_algorithm)
+        except InvalidInputError as error:  # pydantic reports ValueErrors as validation errors
+            raise ValueError(error.message) from None
+        missing = sorted({"anonymous", "free"} - set(self.plan_limits))
+        if missing:
+            raise ValueError(f"plan_limits must name the tiers {missing}; got {sorted(self.plan_limits)}")
+        if self.blob_backend == "s3" and not self.s3_bucket:
+            raise ValueError("blob_backend 's3' needs s3_bucket (SPACECOMPUTER_S3_BUCKET)")
+        return self
+
+    def platform_database_url(self) -> str:
+        """Return the platform's database URL: ``database_url``, or the SQLite file ``library_dir/platform.db``."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.library_dir / 'platform.db').expanduser().resolve()}"
+
+    def platform_blobs_dir(self) -> Path:
+        """Return the local blob store's folder: ``blobs_dir``, or ``library_dir/blobs``."""
+        return self.blobs_dir if self.blobs_dir is not None else self.library_dir / "blobs"
 
 
 @lru_cache(maxsize=1)

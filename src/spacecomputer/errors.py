@@ -18,6 +18,7 @@ the parameters that explain it: which limit, what arrived, what was expected)::
     ├── QualityRejectedError                quality_rejected
     ├── AuthenticationError                 authentication_failed
     ├── NotFoundError                       not_found
+    ├── ConflictError                       conflict
     ├── PermissionDeniedError               permission_denied
     ├── RateLimitedError                    rate_limited
     └── UpstreamUnavailableError            upstream_unavailable
@@ -33,6 +34,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AuthenticationError",
+    "ConflictError",
     "IncompatibleMotionError",
     "InsufficientDataError",
     "InvalidCalibrationError",
@@ -160,6 +162,12 @@ class NotFoundError(SpaceComputerError):
     """A requested resource does not exist."""
 
     code = "not_found"
+
+
+class ConflictError(SpaceComputerError):
+    """The request clashes with the current state of a resource (an e-mail already registered, 409)."""
+
+    code = "conflict"
 
 
 class PermissionDeniedError(SpaceComputerError):

@@ -1,0 +1,108 @@
+"""The application factory: :func:`create_app` wires settings, back ends, middleware, error handlers and routers.
+
+Routers plug in by name: each module of :mod:`spacecomputer.api.routes` exports ``router`` (an ``APIRouter`` whose
+prefix starts with :data:`API_PREFIX`, so that its routes' paths — the metrics' route labels — are the full
+templates), and :data:`API_ROUTERS` lists them (a new resource — videos, analyses — adds its module there). Each
+router gets ``settings.max_request_body_bytes`` as its body limit unless it declares its own (upload routes do).
+
+The back ends open in the app's lifespan (:func:`~spacecomputer.api._platform.open_platform`), so building an app
+is cheap and does no I/O; run it with uvicorn, or in tests with ``app.router.lifespan_context``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from spacecomputer import __version__
+from spacecomputer.api._deps import API_PREFIX
+from spacecomputer.api._errors import install_error_handlers
+from spacecomputer.api._metrics import HttpMetrics
+from spacecomputer.api._middleware import RateLimitMiddleware, RequestContextMiddleware
+from spacecomputer.api._platform import open_platform
+from spacecomputer.api.routes import admin, api_keys, auth, health, users
+from spacecomputer.config import Settings, get_settings
+
+__all__ = ["API_PREFIX", "API_ROUTERS", "DOCS_PATHS", "create_app"]
+
+API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, health)
+"""Route modules included, in this order (first match wins)."""
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+"""The Swagger UI's paths (their Content-Security-Policy lets the page load its script)."""
+_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "WWW-Authenticate",
+]
+
+
+def _router(module: ModuleType) -> APIRouter:
+    router = getattr(module, "router", None)
+    if not isinstance(router, APIRouter):
+        raise TypeError(f"route module {module.__name__} must export `router`, an APIRouter")
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the platform's FastAPI app for ``settings`` (default: the process's, from the environment).
+
+    Nothing is opened here; the app's lifespan opens the database (migrated to the newest schema), blob store,
+    cache, rate limiters and token service into ``app.state.platform`` and closes them at shutdown.
+
+    Routes: ``/api/v1/…`` (REST), ``/docs`` (Swagger UI) and ``/api/v1/openapi.json``, ``/health``, ``/ready``,
+    ``/metrics``.
+    """
+    settings = settings if settings is not None else get_settings()
+    metrics = HttpMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_platform(settings) as platform:
+            app.state.platform = platform
+            try:
+                yield
+            finally:
+                del app.state.platform
+
+    app = FastAPI(
+        title="Space Computer",
+        summary="Sports video to metric 3D pose and biomechanics: the platform's REST API.",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=DOCS_PATHS[0],
+        swagger_ui_oauth2_redirect_url=DOCS_PATHS[1],
+        redoc_url=None,
+        # Automatic form parsing (login): a few small fields, no files (our own bounds; uploads stream their bodies).
+        form_limits={"max_fields": 20, "max_files": 0, "max_part_size": 64 * 1024},
+    )
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    for module in API_ROUTERS:
+        # The limit is given per router, not to FastAPI(): the app-wide one answers outside our middleware.
+        app.include_router(_router(module), max_body_size=settings.max_request_body_bytes)
+    # add_middleware wraps what is there: the last added is the outermost.
+    app.add_middleware(RateLimitMiddleware, exempt_paths=health.HEALTH_PATHS)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "Range", "Upload-Offset"],
+        expose_headers=_EXPOSED_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        hsts=settings.public_base_url.startswith("https://"),
+        docs_paths=DOCS_PATHS,
+    )
+    return app
