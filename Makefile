@@ -11,6 +11,9 @@ MEDIAPIPE := mediapipe==0.10.21
 # dependencies (a full vision stack) are not needed for those files.
 POSE2SIM := pose2sim==0.10.49
 SAMPLE := data/videos/sports2d-demo.mp4
+# `make run` analyses the sample into a new run folder (named as `analyze` names it by default), then serves the
+# platform with that run imported as the demo account's analysis. `:=` fixes the name once per make invocation.
+SAMPLE_RUN := runs/sports2d-demo-$(shell date -u +%Y%m%d-%H%M%S)
 
 .PHONY: install run test lint typecheck unit bench eval clean
 
@@ -24,7 +27,9 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/spacecomputer analyze $(SAMPLE) --height 1.65 --calib data/videos/sports2d-demo.calib.toml
+	$(VENV)/bin/spacecomputer analyze $(SAMPLE) --height 1.65 --calib data/videos/sports2d-demo.calib.toml \
+		--out $(SAMPLE_RUN)
+	$(VENV)/bin/spacecomputer serve --seed-run $(SAMPLE_RUN)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

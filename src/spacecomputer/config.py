@@ -3,9 +3,10 @@
 Example: ``SPACECOMPUTER_MAX_DURATION_S=120 spacecomputer analyze clip.mp4`` lowers the duration cap.
 
 The platform (``spacecomputer serve``) reads its back ends from the same object: everything defaults to the
-embedded set-up (SQLite file, local blob folder, in-process cache and rate limits), and real infrastructure is a
-matter of settings (``SPACECOMPUTER_DATABASE_URL``, ``SPACECOMPUTER_REDIS_URL``, ``SPACECOMPUTER_BLOB_BACKEND=s3``
-…). Outside ``environment="development"`` the default JWT secret is refused at start-up.
+embedded set-up (SQLite file, local blob folder, in-process cache and rate limits, jobs on a local process pool
+inside the API), and real infrastructure is a matter of settings (``SPACECOMPUTER_DATABASE_URL``,
+``SPACECOMPUTER_REDIS_URL``, ``SPACECOMPUTER_BLOB_BACKEND=s3``, ``SPACECOMPUTER_EXECUTOR=ray`` …). Outside
+``environment="development"`` the default JWT secret is refused at start-up.
 """
 
 from __future__ import annotations
@@ -150,6 +151,40 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Upgrade the platform's database to the newest schema when the API starts."
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local", description="Where jobs run: a process pool on this machine, or a Ray cluster."
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description=(
+            "Ray cluster to join ('auto', 'host:6379' or 'ray://host:10001'); None = start a local Ray with "
+            "job_workers CPUs."
+        ),
+    )
+    job_workers: int = Field(
+        default=1, ge=1, description="Jobs run at once by this API's runner (the local pool's processes)."
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, description="Runs a job may have (the first included) before a retryable failure is final."
+    )
+    job_heartbeat_s: float = Field(
+        default=5.0, gt=0.0, description="Seconds between two heartbeats of a running job (and stale-job checks)."
+    )
+    job_stale_after_s: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="A running job without a heartbeat for this long is run again, seconds (≥ 2 heartbeats).",
+    )
+    job_poll_s: float = Field(default=0.5, gt=0.0, description="Seconds between two looks of the runner at the queue.")
+    job_stop_grace_s: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="At shutdown, how long running jobs may finish before they go back to the queue, seconds.",
+    )
+    run_jobs_in_api: bool = Field(
+        default=True,
+        description="Run queued jobs in the API process (its runner and executor); False when workers run apart.",
+    )
 
     @field_validator("cors_origins")
     @classmethod
@@ -182,6 +217,11 @@ class Settings(BaseSettings):
             raise ValueError(f"plan_limits must name the tiers {missing}; got {sorted(self.plan_limits)}")
         if self.blob_backend == "s3" and not self.s3_bucket:
             raise ValueError("blob_backend 's3' needs s3_bucket (SPACECOMPUTER_S3_BUCKET)")
+        if self.job_stale_after_s < 2 * self.job_heartbeat_s:
+            raise ValueError(
+                f"job_stale_after_s ({self.job_stale_after_s:g}) must be at least twice job_heartbeat_s "
+                f"({self.job_heartbeat_s:g}): a live job would be taken for dead"
+            )
         return self
 
     def platform_database_url(self) -> str:

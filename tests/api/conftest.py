@@ -74,6 +74,8 @@ def api_settings(backends: dict[str, Any], **overrides: Any) -> Settings:
         "password_hash_memory_kib": 1024,
         "plan_limits": TEST_PLAN_LIMITS,
         "redis_prefix": f"api-test-{secrets.token_hex(6)}:",
+        # Only the tests of jobs start a runner (they say so); the others need no worker polling the database.
+        "run_jobs_in_api": False,
     }
     return Settings(**(values | backends | overrides))
 

@@ -5,8 +5,10 @@ prefix starts with :data:`API_PREFIX`, so that its routes' paths — the metrics
 templates), and :data:`API_ROUTERS` lists them (a new resource — videos, analyses — adds its module there). Each
 router gets ``settings.max_request_body_bytes`` as its body limit unless it declares its own (upload routes do).
 
-The back ends open in the app's lifespan (:func:`~spacecomputer.api._platform.open_platform`), so building an app
-is cheap and does no I/O; run it with uvicorn, or in tests with ``app.router.lifespan_context``.
+The back ends open in the app's lifespan (:func:`~spacecomputer.api._platform.open_platform`), then the job service
+(:func:`~spacecomputer.api._jobs.run_jobs`: the runner and its executor, when this API runs jobs), so building an
+app is cheap and does no I/O; run it with uvicorn, or in tests with ``app.router.lifespan_context``. Shutdown goes in
+reverse: the runner hands unfinished jobs back to the queue before the database closes.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ from starlette.middleware.cors import CORSMiddleware
 from spacecomputer import __version__
 from spacecomputer.api._deps import API_PREFIX
 from spacecomputer.api._errors import install_error_handlers
+from spacecomputer.api._jobs import run_jobs
 from spacecomputer.api._metrics import HttpMetrics
 from spacecomputer.api._middleware import RateLimitMiddleware, RequestContextMiddleware
 from spacecomputer.api._platform import open_platform
-from spacecomputer.api.routes import admin, api_keys, auth, health, users
+from spacecomputer.api._platform_metrics import PlatformMetrics
+from spacecomputer.api.routes import admin, analyses, api_keys, athletes, auth, health, users, videos
 from spacecomputer.config import Settings, get_settings
+from spacecomputer.jobs import Executor
 
 __all__ = ["API_PREFIX", "API_ROUTERS", "DOCS_PATHS", "create_app"]
 
-API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, health)
+API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, videos, analyses, athletes, health)
 """Route modules included, in this order (first match wins)."""
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 """The Swagger UI's paths (their Content-Security-Policy lets the page load its script)."""
@@ -40,6 +45,11 @@ _EXPOSED_HEADERS = [
     "X-RateLimit-Reset",
     "Retry-After",
     "WWW-Authenticate",
+    "Content-Range",
+    "Accept-Ranges",
+    "ETag",
+    "Location",
+    "Content-Disposition",
 ]
 
 
@@ -50,26 +60,35 @@ def _router(module: ModuleType) -> APIRouter:
     return router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, executor: Executor | None = None) -> FastAPI:
     """Return the platform's FastAPI app for ``settings`` (default: the process's, from the environment).
 
     Nothing is opened here; the app's lifespan opens the database (migrated to the newest schema), blob store,
-    cache, rate limiters and token service into ``app.state.platform`` and closes them at shutdown.
+    cache, rate limiters and token service into ``app.state.platform``, starts the job service into
+    ``app.state.jobs``, and stops and closes them at shutdown.
+
+    ``executor``: run jobs on this executor, which stays the caller's (several apps may share one warm pool);
+    default: the one the settings name, owned by the app.
 
     Routes: ``/api/v1/…`` (REST), ``/docs`` (Swagger UI) and ``/api/v1/openapi.json``, ``/health``, ``/ready``,
     ``/metrics``.
     """
     settings = settings if settings is not None else get_settings()
     metrics = HttpMetrics()
+    platform_metrics = PlatformMetrics(metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_platform(settings) as platform:
+        async with (
+            open_platform(settings) as platform,
+            run_jobs(platform, platform_metrics, executor=executor) as jobs,
+        ):
             app.state.platform = platform
+            app.state.jobs = jobs
             try:
                 yield
             finally:
-                del app.state.platform
+                del app.state.platform, app.state.jobs
 
     app = FastAPI(
         title="Space Computer",
@@ -84,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         form_limits={"max_fields": 20, "max_files": 0, "max_part_size": 64 * 1024},
     )
     app.state.metrics = metrics
+    app.state.platform_metrics = platform_metrics
     install_error_handlers(app)
     for module in API_ROUTERS:
         # The limit is given per router, not to FastAPI(): the app-wide one answers outside our middleware.
@@ -94,7 +114,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
-        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "Range", "Upload-Offset"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-API-Key",
+            "X-Request-ID",
+            "Range",
+            "If-Range",
+            "Upload-Offset",
+            "Content-SHA256",
+            "X-Chunk-SHA256",
+        ],
         expose_headers=_EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=600,

@@ -1,4 +1,4 @@
-"""The resources of one running API — database, blob store, cache, rate limiters, tokens, hashing — built from settings.
+"""The resources of one running API — database, blobs, cache, rate limits, tokens, jobs, elite library — from settings.
 
 :func:`open_platform` opens them in the order they depend on each other and closes them in reverse; the app's
 lifespan keeps the result in ``app.state.platform``, and routes reach it through the dependencies of ``_deps``::
@@ -8,10 +8,11 @@ lifespan keeps the result in ``app.state.platform``, and routes reach it through
     blobs          LocalBlobStore(library_dir/blobs)       SPACECOMPUTER_BLOB_BACKEND=s3, SPACECOMPUTER_S3_*
     cache          MemoryCache()                           SPACECOMPUTER_REDIS_URL=redis://…
     rate limits    in-process counters                     the same Redis
+    job queue      the jobs table of that database         the same table (runner and executor: ``_jobs``)
 
 Ownership conventions every router follows, so that deleting an account finds everything: a user's blobs live
 under :func:`user_blob_prefix` (``users/<id>/``) and a user's cache entries under :func:`user_cache_prefix`
-(``user:<id>:``).
+(``user:<id>:``); an analysis's outputs under :func:`analysis_blob_prefix` (``users/<id>/analyses/<id>/``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spacecomputer.api.security import PasswordHasher, RateLimiter, TokenService
 from spacecomputer.config import Settings
 from spacecomputer.errors import InvalidInputError, UpstreamUnavailableError
+from spacecomputer.jobs import JobQueue
 from spacecomputer.storage import (
     BlobStore,
     Cache,
@@ -37,10 +40,15 @@ from spacecomputer.storage import (
     migrate,
 )
 
+if TYPE_CHECKING:
+    from spacecomputer.athletes import AthleteLibrary
+
 __all__ = [
     "LOGIN_TIER",
     "Platform",
     "ReadinessCheck",
+    "analysis_blob_prefix",
+    "athlete_library",
     "open_platform",
     "user_blob_prefix",
     "user_cache_prefix",
@@ -59,6 +67,19 @@ def user_blob_prefix(user_id: uuid.UUID) -> str:
 def user_cache_prefix(user_id: uuid.UUID) -> str:
     """Return the cache-key prefix of every cache entry about ``user_id`` (``user:<id>:``)."""
     return f"user:{user_id}:"
+
+
+def analysis_blob_prefix(owner_id: uuid.UUID, analysis_id: uuid.UUID) -> str:
+    """Return the blob prefix of one analysis's output files (``users/<owner>/analyses/<id>/``)."""
+    return f"{user_blob_prefix(owner_id)}analyses/{analysis_id}/"
+
+
+def athlete_library(settings: Settings) -> AthleteLibrary:
+    """Open the elite library: the bundled clips (``reference_library_dir``) and the user's (``library_dir``)."""
+    from spacecomputer.athletes import AthleteLibrary, bundled_library_dir  # the analysis core: only when opened
+
+    bundled = settings.reference_library_dir if settings.reference_library_dir is not None else bundled_library_dir()
+    return AthleteLibrary([bundled, settings.library_dir / "athletes"])
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,10 @@ class Platform:
         Issues and verifies access tokens, issues and rotates refresh tokens.
     passwords
         Argon2id hashing with the configured cost.
+    jobs
+        The durable job queue (enqueue, cancel, inspect); the runner that executes jobs is the app's.
+    athletes
+        The elite library, read once at start (clips added later appear after a restart).
     readiness
         Name → check, pinged by ``/ready``; other parts (the job executor) add theirs with
         :meth:`add_readiness_check`.
@@ -111,6 +136,8 @@ class Platform:
     login_limiter: RateLimiter
     tokens: TokenService
     passwords: PasswordHasher
+    jobs: JobQueue
+    athletes: AthleteLibrary
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     def add_readiness_check(self, name: str, ping: Callable[[], Awaitable[None]], *, required: bool) -> None:
@@ -207,6 +234,8 @@ async def open_platform(settings: Settings) -> AsyncIterator[Platform]:
             login_limiter=login_limiter,
             tokens=tokens,
             passwords=passwords,
+            jobs=JobQueue(database),
+            athletes=await asyncio.to_thread(athlete_library, settings),
         )
         platform.add_readiness_check("database", database.ping, required=True)
         platform.add_readiness_check("blobs", blobs.ping, required=True)
