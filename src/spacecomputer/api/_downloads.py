@@ -20,7 +20,7 @@ from spacecomputer.storage import BlobRange, BlobStore
 
 __all__ = ["RangeNotSatisfiableError", "blob_download", "parse_range"]
 
-_RANGE = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
+_RANGE = re.compile(r"\s*(\d{0,18})\s*-\s*(\d{0,18})\s*", re.ASCII)  # longer numbers are no byte position
 
 
 class RangeNotSatisfiableError(ValueError):
