@@ -17,6 +17,7 @@ from spacecomputer._cli_compare import compare
 from spacecomputer._cli_graph import graph_app
 from spacecomputer._cli_progress import ProgressBar
 from spacecomputer._cli_serve import serve
+from spacecomputer._cli_solver import pose, solve
 from spacecomputer._native_logs import filtered_stderr
 from spacecomputer._rundir import default_run_directory
 from spacecomputer.config import get_settings
@@ -39,6 +40,8 @@ app.add_typer(athletes_app, name="athletes")
 app.add_typer(graph_app, name="graph")
 app.command()(compare)
 app.command()(serve)
+app.command()(solve)
+app.command()(pose)
 
 
 @app.callback()

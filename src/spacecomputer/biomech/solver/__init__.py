@@ -15,6 +15,28 @@ from spacecomputer.biomech.solver._manipulate import (
     REACH_TOLERANCE_M,
     SETTABLE_ANGLES,
 )
+from spacecomputer.biomech.solver._mujoco_model import HumanoidModel, build_humanoid
+from spacecomputer.biomech.solver._objectives import (
+    OBJECTIVES,
+    STRENGTH_N_M_PER_KG,
+    Objective,
+    cost_of_transport,
+    energy_efficiency,
+    injury_risk,
+    joint_stress,
+    positive_work_j,
+    power_output,
+)
+from spacecomputer.biomech.solver._optimise import BiomechanicalSolver
+from spacecomputer.biomech.solver._optimise_problem import (
+    MAX_PHASE_FRAMES,
+    PRESERVABLE,
+    KeepFootOnGround,
+    KeepPointAt,
+    OptimisationProblem,
+    Phase,
+)
+from spacecomputer.biomech.solver._optimise_result import ConstraintReport, FrameOutcome, SolveResult, ValidityCheck
 from spacecomputer.biomech.solver._results import (
     AngleChange,
     Balance,
@@ -25,6 +47,8 @@ from spacecomputer.biomech.solver._results import (
     PoseComparison,
 )
 from spacecomputer.biomech.solver._session import PoseSession
+from spacecomputer.biomech.solver._simulate import GroundTouch, PostureResult, hold_posture
+from spacecomputer.biomech.solver._simulate_motion import MotionGroundReaction, ground_reaction_of_motion
 from spacecomputer.biomech.solver._skeleton import SkeletonModel
 from spacecomputer.biomech.solver._statics import CONTACT_HEIGHT_M, MOMENT_MEANINGS, QuasiStatics, StaticAnalysis
 
@@ -37,23 +61,50 @@ __all__ = [
     "DOF_NAMES",
     "DRAGGABLE_JOINTS",
     "JOINT_NAMES",
+    "MAX_PHASE_FRAMES",
     "MOMENT_MEANINGS",
+    "OBJECTIVES",
+    "PRESERVABLE",
     "REACH_TOLERANCE_M",
     "SETTABLE_ANGLES",
+    "STRENGTH_N_M_PER_KG",
     "AngleChange",
     "Balance",
+    "BiomechanicalSolver",
+    "ConstraintReport",
     "FrameGroundReaction",
+    "FrameOutcome",
+    "GroundTouch",
+    "HumanoidModel",
     "JointLimit",
+    "KeepFootOnGround",
+    "KeepPointAt",
     "LimitViolation",
     "ManipulationResult",
     "MomentChange",
+    "MotionGroundReaction",
+    "Objective",
+    "OptimisationProblem",
+    "Phase",
     "PoseComparison",
     "PoseSession",
+    "PostureResult",
     "QuasiStatics",
     "SkeletonFit",
     "SkeletonModel",
+    "SolveResult",
     "StaticAnalysis",
+    "ValidityCheck",
+    "build_humanoid",
+    "cost_of_transport",
     "dimensions_from_sequence",
+    "energy_efficiency",
+    "ground_reaction_of_motion",
+    "hold_posture",
+    "injury_risk",
     "joint_limits",
+    "joint_stress",
     "limits_source",
+    "positive_work_j",
+    "power_output",
 ]

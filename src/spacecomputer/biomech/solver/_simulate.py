@@ -42,6 +42,7 @@ from spacecomputer.biomech._stability import horizontal_axes
 from spacecomputer.biomech.solver._dofs import DOF_NAMES
 from spacecomputer.biomech.solver._mujoco_mjcf import TIMESTEP_S
 from spacecomputer.biomech.solver._mujoco_model import HumanoidModel, build_humanoid
+from spacecomputer.biomech.solver._objective_features import STRENGTH_N_M_PER_KG as JOINT_STRENGTH_N_M_PER_KG
 from spacecomputer.biomech.solver._session import PoseSession
 from spacecomputer.errors import InvalidInputError
 
@@ -64,14 +65,21 @@ PD_FULL_EFFORT_RAD = 0.05
 """Joint angle error at which the PD controller reaches the joint's strength, rad (our own)."""
 PD_DAMPING_TIME_S = 0.05
 """Derivative gain over proportional gain of the PD controller, s (our own)."""
+# Flexion/extension takes the optimiser's per-joint strengths (one table of our own constants for the whole lab);
+# the other coordinates have our own, smaller round figures.
 _LEG = {
-    "hip_flexion": 3.0,
+    "hip_flexion": JOINT_STRENGTH_N_M_PER_KG["hip"],
     "hip_adduction": 2.0,
     "hip_internal_rotation": 1.0,
-    "knee_flexion": 3.0,
-    "ankle_dorsiflexion": 2.5,
+    "knee_flexion": JOINT_STRENGTH_N_M_PER_KG["knee"],
+    "ankle_dorsiflexion": JOINT_STRENGTH_N_M_PER_KG["ankle"],
 }
-_ARM = {"shoulder_flexion": 1.0, "shoulder_abduction": 1.0, "shoulder_internal_rotation": 0.6, "elbow_flexion": 0.9}
+_ARM = {
+    "shoulder_flexion": JOINT_STRENGTH_N_M_PER_KG["shoulder"],
+    "shoulder_abduction": 1.0,
+    "shoulder_internal_rotation": 0.6,
+    "elbow_flexion": JOINT_STRENGTH_N_M_PER_KG["elbow"],
+}
 STRENGTH_N_M_PER_KG: Mapping[str, float] = {
     "lumbar_bending": 2.0,
     "lumbar_rotation": 1.0,
