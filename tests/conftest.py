@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SAMPLE_VIDEO = DATA / "videos" / "sports2d-demo.mp4"
 SAMPLE_CALIBRATION = DATA / "videos" / "sports2d-demo.calib.toml"
-ATHLETE_FILES = sorted((DATA / "athletes").glob("*.json"))
+ATHLETE_FILES = sorted(p for p in (DATA / "athletes").glob("*.json") if p.name != "manifest.json")
 
 
 @pytest.fixture(scope="session")
