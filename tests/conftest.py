@@ -42,3 +42,15 @@ def hostile_video(request: pytest.FixtureRequest, tmp_path: Path) -> HostileVide
 def clip(tmp_path: Path) -> Path:
     """A default test clip: H.264 in MP4, 32x16 px, 12 frames at 30 fps."""
     return write_clip(tmp_path / "clip.mp4")
+
+
+@pytest.fixture(scope="session")
+def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory written by the real pipeline on frames 45–84 of the sample video (athlete in view)."""
+    from spacecomputer.pipeline import AnalyzeOptions, analyze_video
+    from tests.videos import sample_frames, write_rgb_frames
+
+    root = tmp_path_factory.mktemp("short_run")
+    clip = write_rgb_frames(root / "short.mp4", sample_frames(85)[45:])
+    analyze_video(clip, AnalyzeOptions(height_m=1.65, overlay=False), out_dir=root / "run")
+    return root / "run"

@@ -22,9 +22,6 @@ from tests.biomech.scene import UP
 from tests.biomech.solver.poses import standing_sequence
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE_RUNS = sorted(
-    p.parent for p in (ROOT / "runs").glob("*/analysis.json") if (p.parent / "poses.parquet").is_file()
-)
 LIMB_JOINTS = ("left_wrist", "right_hand", "left_elbow", "right_knee", "left_ankle", "right_foot_index", "left_heel")
 ALL_JOINTS = (*LIMB_JOINTS, "nose", "mid_hip", "right_hip", "mid_shoulder", "left_shoulder")
 ANGLES = ("left_knee_flexion", "right_hip_flexion", "left_shoulder_abduction", "neck_rotation", *DERIVED_ANGLES)
@@ -252,10 +249,10 @@ def test_a_missing_run_is_not_found(tmp_path: Path) -> None:
         PoseSession.from_run(tmp_path / "nowhere", 0)
 
 
-@pytest.mark.skipif(not SAMPLE_RUNS, reason="no analysed run under runs/ (run `spacecomputer analyze` on the sample)")
-def test_a_session_on_a_real_run_reports_the_runs_ground_reaction_until_the_pose_changes() -> None:
-    run = SAMPLE_RUNS[0]
-    session = PoseSession.from_run(run, 100)
+@pytest.mark.slow
+def test_a_session_on_a_real_run_reports_the_runs_ground_reaction_until_the_pose_changes(short_run: Path) -> None:
+    run = short_run
+    session = PoseSession.from_run(run, 20)
     assert session.ground_reaction.source == "run"
     assert np.isfinite(session.ground_reaction.vertical_n)
     assert session.fit is not None
@@ -266,5 +263,3 @@ def test_a_session_on_a_real_run_reports_the_runs_ground_reaction_until_the_pose
     assert session.ground_reaction.source == "run"
     with pytest.raises(InvalidInputError, match="from 0 to"):
         PoseSession.from_run(run, 10_000)
-    with pytest.raises(InsufficientDataError, match="no pose"):
-        PoseSession.from_run(run, 0)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,6 @@ from spacecomputer.errors import InsufficientDataError, InvalidInputError, Inval
 from tests.biomech.scene import UP, standing_pose
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE_RUNS = sorted((ROOT / "runs").glob("*/poses.parquet"))
 ENGINE_DOFS = [n for n in DOF_NAMES if n.endswith(("flexion", "adduction", "abduction", "dorsiflexion"))]
 ENGINE_DOFS = [n for n in ENGINE_DOFS if not n.startswith("neck")]
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -100,14 +100,15 @@ def test_noisy_landmarks_fit_within_two_degrees_of_the_engines_angles(model: Ske
     assert max(worst.values()) < 2.0, worst
 
 
-@pytest.mark.skipif(not SAMPLE_RUNS, reason="no analysed run under runs/ (run `spacecomputer analyze` on the sample)")
-def test_on_real_frames_the_model_angles_are_the_engines_on_the_fitted_pose() -> None:
-    sequence = PoseSequence.from_parquet(SAMPLE_RUNS[0])
-    model = SkeletonModel.from_sequence(sequence, up=UP)
-    frames = [f for f in range(0, sequence.n_frames, 15) if np.isfinite(sequence.positions[f]).all()]
+@pytest.mark.slow
+def test_on_real_frames_the_model_angles_are_the_engines_on_the_fitted_pose(short_run: Path) -> None:
+    sequence = PoseSequence.from_parquet(short_run / "poses.parquet")
+    up = json.loads((short_run / "analysis.json").read_text())["biomechanics"]["up"]
+    model = SkeletonModel.from_sequence(sequence, up=up)
+    frames = [f for f in range(0, sequence.n_frames, 5) if np.isfinite(sequence.positions[f]).all()]
     fits = [model.fit(sequence.positions[f]) for f in frames]
     q = np.stack([fit.q for fit in fits])
-    engine = joint_angles(model.to_sequence(q), up=UP)
+    engine = joint_angles(model.to_sequence(q), up=up)
     for name in ("left_knee_flexion", "right_knee_flexion", "left_hip_flexion", "right_elbow_flexion"):
         seen = np.isfinite(engine[name].values_deg)
         assert engine[name].values_deg[seen] == pytest.approx(np.degrees(q[seen, DOF_NAMES.index(name)]), abs=1e-7)
