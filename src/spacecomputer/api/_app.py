@@ -22,19 +22,19 @@ from starlette.middleware.cors import CORSMiddleware
 
 from spacecomputer import __version__
 from spacecomputer.api._deps import API_PREFIX
-from spacecomputer.api._errors import install_error_handlers
+from spacecomputer.api._errors import ERROR_RESPONSES, install_error_handlers
 from spacecomputer.api._jobs import run_jobs
 from spacecomputer.api._metrics import HttpMetrics
 from spacecomputer.api._middleware import RateLimitMiddleware, RequestContextMiddleware
 from spacecomputer.api._platform import open_platform
 from spacecomputer.api._platform_metrics import PlatformMetrics
-from spacecomputer.api.routes import admin, analyses, api_keys, athletes, auth, health, users, videos
+from spacecomputer.api.routes import admin, analyses, api_keys, athletes, auth, health, poses, users, videos
 from spacecomputer.config import Settings, get_settings
 from spacecomputer.jobs import Executor
 
 __all__ = ["API_PREFIX", "API_ROUTERS", "DOCS_PATHS", "create_app"]
 
-API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, videos, analyses, athletes, health)
+API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, videos, analyses, athletes, poses, health)
 """Route modules included, in this order (first match wins)."""
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 """The Swagger UI's paths (their Content-Security-Policy lets the page load its script)."""
@@ -106,8 +106,13 @@ def create_app(settings: Settings | None = None, *, executor: Executor | None = 
     app.state.platform_metrics = platform_metrics
     install_error_handlers(app)
     for module in API_ROUTERS:
+        router = _router(module)
         # The limit is given per router, not to FastAPI(): the app-wide one answers outside our middleware.
-        app.include_router(_router(module), max_body_size=settings.max_request_body_bytes)
+        app.include_router(
+            router,
+            max_body_size=settings.max_request_body_bytes,
+            responses=dict(ERROR_RESPONSES) if router.prefix.startswith(API_PREFIX) else None,
+        )
     # add_middleware wraps what is there: the last added is the outermost.
     app.add_middleware(RateLimitMiddleware, exempt_paths=health.HEALTH_PATHS)
     app.add_middleware(

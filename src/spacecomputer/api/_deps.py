@@ -38,6 +38,7 @@ from spacecomputer.storage import BlobStore, Cache, User
 
 __all__ = [
     "API_PREFIX",
+    "MAX_PAGE_OFFSET",
     "AdminUser",
     "BlobsDep",
     "CacheDep",
@@ -52,6 +53,8 @@ __all__ = [
 
 API_PREFIX = "/api/v1"
 """Path prefix of every REST route (health, readiness and metrics live at the root)."""
+MAX_PAGE_OFFSET = 2**31 - 1
+"""Largest ``offset`` of a list route (our own bound: past any real list; above 2**63 the databases' OFFSET fails)."""
 
 # Declared for the OpenAPI document (the "Authorize" button of /docs); the checking is ``authenticate``'s.
 _bearer_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/users/login", auto_error=False)

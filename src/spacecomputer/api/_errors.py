@@ -17,6 +17,8 @@ Status by :class:`~spacecomputer.errors.SpaceComputerError` class (the most spec
     RateLimitedError          429  + Retry-After (seconds)
     UpstreamUnavailableError  503  + Retry-After
     anything else             500  (message withheld; logged and kept as an ErrorEvent for administrators)
+
+The OpenAPI document names these answers with the body's schema (:class:`ErrorBody`, :data:`ERROR_RESPONSES`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from spacecomputer.api._auth import CALLER_KEY
 from spacecomputer.errors import (
@@ -52,7 +56,10 @@ from spacecomputer.errors import (
 from spacecomputer.storage import ErrorEvent
 
 __all__ = [
+    "ERROR_RESPONSES",
     "REQUEST_ID_KEY",
+    "ErrorBody",
+    "ErrorDetail",
     "error_response",
     "install_error_handlers",
     "record_unexpected_error",
@@ -66,6 +73,7 @@ REQUEST_ID_KEY = "spacecomputer.request_id"
 UPSTREAM_RETRY_AFTER_S = 5
 """``Retry-After`` of a 503, seconds (our own choice: long enough for a restart or a failover to show)."""
 _INVALID_TOKEN = 'Bearer error="invalid_token"'
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _ERROR_EVENT_TIMEOUT_S = 2.0
 _MAX_TRACEBACK_CHARS = 8000
 _log = logging.getLogger(__name__)
@@ -97,6 +105,40 @@ _CODE_BY_STATUS: Mapping[int, str] = {
     429: RateLimitedError.code,
     503: UpstreamUnavailableError.code,
 }
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable machine-readable ``code``, a message for people, structured ``details``."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = Field(description="Structured facts about the error (the fields it names, limits).")
+    request_id: str = Field(description="The request's id, as in its X-Request-ID header.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: Mapping[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": _description}
+    for status, _description in (
+        (400, "The body could not be parsed (not UTF-8, say)."),
+        (401, "No credential, or one refused (WWW-Authenticate says why)."),
+        (403, "The caller lacks the permission, or used an API key where a signed-in session is needed."),
+        (404, "No such resource, or another user's."),
+        (409, "The resource is not in a state that allows this."),
+        (413, "The body, an upload or a chunk is over its size limit."),
+        (415, "The content is not of an accepted type."),
+        (422, "The request's parameters or body are invalid."),
+        (429, "Rate limit exceeded (Retry-After: seconds)."),
+        (500, "Unexpected server error (the message is withheld; administrators see it)."),
+        (503, "A back end (database, blob store) does not answer (Retry-After: seconds)."),
+    )
+}
+"""The error answers documented on every REST route (one shape, :class:`ErrorBody`); routes add their own."""
 
 
 def _phrase(status: int) -> str:
@@ -188,6 +230,16 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Return every method some route answers at the request's path (Starlette's 405 names only the first route's)."""
+    allowed = [
+        method
+        for method in _HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.routes)
+    ]
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)  # registered for this class only
     status = error.status_code
@@ -195,6 +247,8 @@ async def _http_error(request: Request, error: Exception) -> Response:
     headers = dict(error.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
+    elif status == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return error_response(
         status, code_for_status(status), message, request_id=request_id_of(request.scope), headers=headers
     )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import InstrumentedAttribute
 
-from spacecomputer.api._deps import API_PREFIX, AdminUser, SessionDep
+from spacecomputer.api._deps import API_PREFIX, MAX_PAGE_OFFSET, AdminUser, SessionDep
 from spacecomputer.api._schemas import CountsByStatus, ErrorEventPublic, JobPage, JobPublic, UsageStats
 from spacecomputer.storage import Analysis, ErrorEvent, Job, JobStatus, User, Video
 
@@ -45,7 +45,7 @@ async def job_queue(
     session: SessionDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
 ) -> JobPage:
     """List jobs newest first, optionally of one status."""
     condition = sa.true() if status is None else Job.status == status

@@ -25,8 +25,16 @@ from spacecomputer.api._analysis_schemas import (
     MetricsColumns,
     check_analysis_options,
 )
-from spacecomputer.api._deps import API_PREFIX, CurrentUser, PlatformDep, SessionDep, require_permission
+from spacecomputer.api._deps import (
+    API_PREFIX,
+    MAX_PAGE_OFFSET,
+    CurrentUser,
+    PlatformDep,
+    SessionDep,
+    require_permission,
+)
 from spacecomputer.api._downloads import blob_download
+from spacecomputer.api._errors import ErrorBody
 from spacecomputer.api._platform_metrics import PlatformMetricsDep
 from spacecomputer.api._runs import RUN_FILES, RunFiles, delete_analysis, owned_analysis
 from spacecomputer.api.security import Principal
@@ -96,7 +104,7 @@ async def list_analyses(
     ] = None,
     video_id: Annotated[uuid.UUID | None, Query(description="Only analyses of this video.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
 ) -> AnalysisPage:
     """List my analyses, newest first."""
     condition = Analysis.owner_id == user.id
@@ -123,7 +131,9 @@ async def read_analysis(analysis_id: uuid.UUID, user: CurrentUser, session: Sess
     return AnalysisPublic.of(await owned_analysis(session, user.id, analysis_id))
 
 
-_JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {409: {"description": "The analysis has not succeeded."}}
+_JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The analysis has not succeeded."}
+}
 
 
 @router.get(

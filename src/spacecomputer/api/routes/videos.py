@@ -36,7 +36,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spacecomputer.api._deps import API_PREFIX, BlobsDep, CurrentPrincipal, SessionDep, SettingsDep, require_permission
+from spacecomputer.api._deps import (
+    API_PREFIX,
+    MAX_PAGE_OFFSET,
+    BlobsDep,
+    CurrentPrincipal,
+    SessionDep,
+    SettingsDep,
+    require_permission,
+)
 from spacecomputer.api._errors import error_response, request_id_of
 from spacecomputer.api._schemas import InputModel
 from spacecomputer.api._video_upload import (
@@ -270,7 +278,7 @@ async def list_videos(
     session: SessionDep,
     status: Annotated[VideoStatus | None, Query(description="Only videos in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
 ) -> VideoPage:
     """List the caller's videos, newest first."""
     condition = Video.owner_id == principal.user_id

@@ -30,6 +30,7 @@ from spacecomputer.biomech.solver._objectives import (
 from spacecomputer.biomech.solver._optimise import BiomechanicalSolver
 from spacecomputer.biomech.solver._optimise_problem import (
     MAX_PHASE_FRAMES,
+    MIN_PHASE_FRAMES,
     PRESERVABLE,
     KeepFootOnGround,
     KeepPointAt,
@@ -62,6 +63,7 @@ __all__ = [
     "DRAGGABLE_JOINTS",
     "JOINT_NAMES",
     "MAX_PHASE_FRAMES",
+    "MIN_PHASE_FRAMES",
     "MOMENT_MEANINGS",
     "OBJECTIVES",
     "PRESERVABLE",

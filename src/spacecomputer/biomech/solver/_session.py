@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -354,6 +355,18 @@ class PoseSession:
         if not isinstance(label, str) or not label.strip():
             raise InvalidInputError(f"a saved pose needs a non-empty text label; got {label!r}")
         self._saved[label] = self._current
+
+    def resume(self, current: NDArray[np.float64], saved: Mapping[str, NDArray[np.float64]]) -> None:
+        """Continue a stored session: ``current`` becomes the pose after the origin, ``saved`` the saved poses.
+
+        Drags keep anchoring on the frame's own pose, as in one long-lived session (the API stores sessions
+        between requests and rebuilds them with this).
+        """
+        if not np.array_equal(current, self._history[0].q):
+            self._history = [self._history[0], self._state(current)]
+            self._index = 1
+        for label, q in saved.items():
+            self._saved[label] = self._state(q)
 
     def saved(self) -> tuple[str, ...]:
         """Labels of the saved poses, in the order they were first saved."""
