@@ -15,6 +15,7 @@ from spacecomputer import __version__
 from spacecomputer._cli_athletes import athletes_app
 from spacecomputer._cli_compare import compare
 from spacecomputer._cli_graph import graph_app
+from spacecomputer._cli_kb import kb_add, kb_search
 from spacecomputer._cli_progress import ProgressBar
 from spacecomputer._cli_serve import serve
 from spacecomputer._cli_solver import pose, solve
@@ -38,6 +39,10 @@ app = typer.Typer(
 
 app.add_typer(athletes_app, name="athletes")
 app.add_typer(graph_app, name="graph")
+kb_app = typer.Typer(help="The knowledge base: add documents, search passages with citations.", no_args_is_help=True)
+kb_app.command("add")(kb_add)
+kb_app.command("search")(kb_search)
+app.add_typer(kb_app, name="kb")
 app.command()(compare)
 app.command()(serve)
 app.command()(solve)

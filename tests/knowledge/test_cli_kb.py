@@ -1,0 +1,42 @@
+"""``kb add`` and ``kb search`` through Typer, as the integrator will register them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from spacecomputer._cli_kb import kb_add, kb_search
+
+app = typer.Typer()
+app.command("add")(kb_add)
+app.command("search")(kb_search)
+
+
+def test_add_then_search(tmp_path: Path) -> None:
+    note = tmp_path / "pole-vault.md"
+    note.write_text(
+        "---\nid: pole-vault\ntitle: Pole vault plant\nsources: []\n---\nThe plant of the pole into the box.\n"
+    )
+    index_dir = str(tmp_path / "kb")
+    runner = CliRunner()
+
+    added = runner.invoke(app, ["add", str(note), "--index-dir", index_dir])
+    assert added.exit_code == 0, added.output
+    assert "pole-vault" in added.output
+
+    found = runner.invoke(app, ["search", "planting the pole", "--index-dir", index_dir, "--json", "-k", "2"])
+    assert found.exit_code == 0, found.output
+    passages = json.loads(found.stdout)
+    assert len(passages) == 2
+    assert passages[0]["id"] == "pole-vault#1"
+
+    shipped = runner.invoke(app, ["search", "how high did I jump", "--index-dir", index_dir, "-k", "1"])
+    assert shipped.exit_code == 0
+    assert "jump-height#" in shipped.output
+
+    refused = runner.invoke(app, ["add", str(tmp_path / "paper.pdf"), "--index-dir", index_dir])
+    assert refused.exit_code == 2
+    assert "not_found" in refused.output
