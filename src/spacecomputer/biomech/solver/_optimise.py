@@ -227,9 +227,7 @@ class BiomechanicalSolver:
                 options={"maxiter": self.max_iterations - iterations, "ftol": self.tolerance},
             )
             iterations += int(found.nit)
-            # SLSQP may end a hair outside its bounds (round-off in its last step): project back onto the limits.
-            x = np.clip(np.asarray(found.x, dtype=np.float64), bounds.lb, bounds.ub)
-            message, converged = str(found.message), bool(found.success)
+            x, message, converged = np.asarray(found.x, dtype=np.float64), str(found.message), bool(found.success)
             edge = ((np.abs(x - lower) <= _BOUND_TOLERANCE) & (lower > bounds.lb)) | (
                 (np.abs(x - upper) <= _BOUND_TOLERANCE) & (upper < bounds.ub)
             )
