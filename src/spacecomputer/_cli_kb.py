@@ -2,7 +2,8 @@
 
 The integrator registers :func:`kb_add` as ``kb add FILE`` and :func:`kb_search` as ``kb search QUERY``. The index
 lives in ``--index-dir`` (default ``library_dir/knowledge`` from the settings); the shipped corpus is synced into
-it, incrementally, before every command.
+it, incrementally, before every command. ``kb add`` reads Markdown, text and PDF; a PDF's passages carry their page
+(``{doc_id}#p{page}.{k}``), and a scanned, encrypted or damaged PDF is refused with the reason.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ def _open_index(index_dir: Path | None) -> KnowledgeIndex:
 
 
 def kb_add(
-    file: Annotated[Path, typer.Argument(help="A Markdown (.md) or plain-text (.txt) document.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A Markdown (.md), plain-text (.txt) or PDF (.pdf, with a text layer) document."),
+    ],
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help=_INDEX_DIR_HELP)] = None,
 ) -> None:
     """Add (or update) a document in the knowledge base."""
@@ -42,7 +46,8 @@ def kb_add(
     def action() -> str:
         with _open_index(index_dir) as index:
             document = index.add_document(file)
-        return f"indexed {document.id!r} ({document.title})"
+        pages = f", {len(document.pages)} pages" if document.pages else ""
+        return f"indexed {document.id!r} ({escape(document.title)}{pages})"
 
     console.print(fail_on_error(console, action))
 

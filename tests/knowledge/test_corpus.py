@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 
+from spacecomputer.biomech import BodyModel, evaluate, movement_metrics
+from spacecomputer.biomech._series import metrics_series
+from spacecomputer.domain._analysis_biomech import BiomechanicsSection
 from spacecomputer.errors import InvalidInputError, NotFoundError
 from spacecomputer.knowledge import Source, load_document, parse_front_matter, shipped_corpus, split_passages
+from tests.biomech.gait_motions import UP, gait, right_handed_swing
 
-CORPUS = Path(__file__).resolve().parents[2] / "src" / "spacecomputer" / "knowledge" / "corpus"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "src" / "spacecomputer" / "knowledge" / "corpus"
+MANIFEST = ROOT / "data" / "athletes" / "manifest.json"
+_CODE = re.compile(r"`([^`]+)`")
+_IDENTIFIER = re.compile(r"[a-z0-9_{},]+")
 
 
 def test_every_shipped_document_has_id_title_and_sources() -> None:
     documents = shipped_corpus()
-    assert 12 <= len(documents) <= 20
+    assert 24 <= len(documents) <= 30
     assert len({d.id for d in documents}) == len(documents)
     for document in documents:
         meta, _ = parse_front_matter(document.path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
@@ -87,10 +98,10 @@ def test_plain_text_document(tmp_path: Path) -> None:
 def test_bad_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         load_document(tmp_path / "missing.md")
-    pdf = tmp_path / "paper.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    with pytest.raises(InvalidInputError, match="PDF is not supported"):
-        load_document(pdf)
+    word = tmp_path / "paper.docx"
+    word.write_bytes(b"PK\x03\x04")
+    with pytest.raises(InvalidInputError, match=r"unsupported document type '.docx'.*\.md, \.markdown, \.txt, \.pdf"):
+        load_document(word)
     empty = tmp_path / "empty.md"
     empty.write_text("  \n")
     with pytest.raises(InvalidInputError, match="empty"):
@@ -99,3 +110,61 @@ def test_bad_files_are_refused(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00abc")
     with pytest.raises(InvalidInputError, match="UTF-8"):
         load_document(binary)
+
+
+@cache
+def engine_names() -> frozenset[str]:
+    """Every scalar, angle, risk indicator and ``metrics.csv`` column the engine writes, on a run and on a throw."""
+    model = BodyModel.from_anthropometry(mass_kg=70.0, height_m=1.75, sex=None)
+    run, _ = gait(fps=60.0, duration_s=1.0)
+    throw = right_handed_swing(
+        fps=120.0, limb="arm", peak_times_s=(0.9, 0.95, 1.0, 1.05, 1.1), peak_speeds_deg_s=(500, 800, 1100, 1400, 1700)
+    )
+    engine_pass = evaluate(run, model, up=UP, family="sprint")
+    names = {*engine_pass.scalars, *engine_pass.joint_angles, *engine_pass.segment_angles}
+    names |= {indicator.name for indicator in engine_pass.risk} | set(metrics_series(run, engine_pass, model, UP))
+    for sequence in (run, throw):
+        names |= {m.name for m in movement_metrics(sequence, up=UP, sport=None, body_model=model)}
+    return frozenset(names)
+
+
+def _expanded(name: str) -> list[str]:
+    """``{side}`` and ``{left,right}`` stand for both sides."""
+    if "{side}" in name or "{left,right}" in name:
+        return [name.replace("{side}", side).replace("{left,right}", side) for side in ("left", "right")]
+    return [name]
+
+
+def _technique_documents() -> list[Path]:
+    return sorted(CORPUS.glob("technique-*.md"))
+
+
+def test_every_usable_library_clip_has_one_technique_document() -> None:
+    clips = {e["id"]: e["movement"] for e in json.loads(MANIFEST.read_text())["entries"] if e["usable"]}
+    named: dict[str, list[str]] = {}
+    for path in _technique_documents():
+        for code in set(_CODE.findall(path.read_text(encoding="utf-8"))) & set(clips):
+            named.setdefault(code, []).append(path.stem)
+    assert named.keys() == clips.keys(), sorted(clips.keys() - named.keys())
+    assert all(len(stems) == 1 for stems in named.values()), named
+    assert 6 <= len(_technique_documents()) <= 10
+
+
+@pytest.mark.parametrize("path", _technique_documents(), ids=lambda p: p.stem)
+def test_technique_documents_name_only_what_the_engine_writes(path: Path) -> None:
+    document = load_document(path)
+    headings = [p.heading for p in split_passages(document)]
+    assert "technique" in document.tags
+    assert any(h.startswith("Risk indicators") for h in headings), headings
+    clips = {e["id"] for e in json.loads(MANIFEST.read_text())["entries"]}
+    families = {"sprint", "jump", "landing", "strike", "throw", "grappling", "contact", "toe_off", "flight"}
+    fields = set(BiomechanicsSection.model_fields)
+    unknown = []
+    for code in _CODE.findall(document.body):
+        if code.startswith("biomechanics."):
+            unknown += [code] if code.removeprefix("biomechanics.") not in fields else []
+        elif _IDENTIFIER.fullmatch(code):
+            unknown += [n for n in _expanded(code) if n not in engine_names() | clips | families]
+    assert not unknown, unknown
+    for source in document.sources:
+        assert re.search(r"\(\d{4}\)", source.reference), source

@@ -1,6 +1,6 @@
 """Knowledge documents: front matter, loading and splitting into passages.
 
-A document is Markdown or plain text. Markdown may open with a front matter block between two ``---`` lines, in
+A document is Markdown, plain text or PDF. Markdown may open with a front matter block between two ``---`` lines, in
 the small YAML subset this module reads (no YAML dependency)::
 
     ---
@@ -15,16 +15,24 @@ the small YAML subset this module reads (no YAML dependency)::
 
 ``sources: []`` marks a project-written document. A passage is a heading's section (split further at blank lines
 when longer than ``max_passage_chars``); its id is ``"{doc_id}#{n}"`` with ``n`` counted from 1.
+
+A PDF (:mod:`~spacecomputer.knowledge._pdf`: limits and refusals) has no front matter and no Markdown: its title is
+the one in its metadata, else its first line of text; its passages are its pages, each cut at blank lines, then at
+line ends, then between words where longer than ``max_passage_chars``, so that a citation points to a page. A PDF
+passage's heading is ``"p. {page}"`` and its id ``"{doc_id}#p{page}.{k}"``, ``page`` the page's place in the file
+and ``k`` the passage's within the page, both counted from 1; a page without text has no passage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacecomputer.errors import InvalidInputError, NotFoundError
+from spacecomputer.knowledge._pdf import MAX_PDF_PAGES, read_pdf
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -37,7 +45,7 @@ __all__ = [
     "split_passages",
 ]
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
 _CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -52,7 +60,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Document:
-    """One knowledge document: metadata from its front matter and its body text."""
+    """One knowledge document: metadata from its front matter and its body text.
+
+    ``pages`` holds a PDF's text page by page (page ``n`` is ``pages[n - 1]``, ``""`` without text) and is empty
+    for Markdown and text; a PDF's ``body`` is its pages' text joined by blank lines.
+    """
 
     id: str
     title: str
@@ -62,6 +74,7 @@ class Document:
     sources: tuple[Source, ...] = ()
     path: Path | None = None
     content_hash: str = field(default="", compare=False)
+    pages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,19 +190,43 @@ def _slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-") or "document"
 
 
-def load_document(path: Path) -> Document:
-    """Read a Markdown (``.md``, ``.markdown``) or plain-text (``.txt``) document.
+def _first_line(text: str) -> str | None:
+    return next((line.strip()[:120] for line in text.splitlines() if line.strip()), None)
+
+
+def _load_pdf(path: Path, max_pages: int) -> Document:
+    pdf = read_pdf(path, max_pages=max_pages)
+    title = pdf.title or next(line for line in map(_first_line, pdf.pages) if line)
+    return Document(
+        id=_slug(path.stem),
+        title=title,
+        body="\n\n".join(page for page in pdf.pages if page),
+        path=path.resolve(),
+        content_hash=hashlib.sha256("\f".join((title, *pdf.pages)).encode("utf-8")).hexdigest(),
+        pages=pdf.pages,
+    )
+
+
+def load_document(path: Path, *, max_pdf_pages: int = MAX_PDF_PAGES) -> Document:
+    """Read a Markdown (``.md``, ``.markdown``), plain-text (``.txt``) or PDF (``.pdf``) document.
 
     Without front matter the id is the file name's slug and the title the first Markdown heading, else the first
-    non-empty line.
+    non-empty line (for a PDF: the title in its metadata, else its first line of text).
+
+    Parameters
+    ----------
+    path
+        The document's file; its type is taken from its suffix.
+    max_pdf_pages
+        Most pages accepted in a PDF (:data:`~spacecomputer.knowledge._pdf.MAX_PDF_PAGES` by default).
 
     Raises
     ------
     NotFoundError
         ``path`` is not a file.
     InvalidInputError
-        An unsupported type (PDF included: no PDF parser is bundled), text that is not UTF-8, an empty document or
-        malformed front matter.
+        An unsupported type, text that is not UTF-8, an empty document, malformed front matter, or a PDF that is
+        refused (not a PDF, damaged, encrypted, too large or long, without text: ``details["reason"]``).
 
     """
     path = Path(path)
@@ -197,12 +234,13 @@ def load_document(path: Path) -> Document:
         raise NotFoundError(f"no such document: {path}", details={"path": str(path)})
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        hint = " (PDF is not supported yet: convert it to text or Markdown first)" if suffix == ".pdf" else ""
         raise InvalidInputError(
-            f"unsupported document type {suffix or '(none)'!r} for {path.name}{hint}; expected one of "
+            f"unsupported document type {suffix or '(none)'!r} for {path.name}; expected one of "
             f"{', '.join(SUPPORTED_SUFFIXES)}",
             details={"path": str(path), "suffix": suffix, "expected": list(SUPPORTED_SUFFIXES)},
         )
+    if suffix == ".pdf":
+        return _load_pdf(path, max_pdf_pages)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -212,7 +250,7 @@ def load_document(path: Path) -> Document:
     meta, body = parse_front_matter(text, origin=path.name) if suffix != ".txt" else ({}, text)
     first_lines = [line.strip() for line in body.splitlines() if line.strip()]
     heading = next((line.lstrip("#").strip() for line in first_lines if line.startswith("# ")), None)
-    title = str(meta.get("title") or heading or (first_lines[0][:120] if first_lines else path.stem))
+    title = str(meta.get("title") or heading or _first_line(body) or path.stem)
     tags = meta.get("tags", [])
     sources = meta.get("sources", [])
     return Document(
@@ -245,8 +283,29 @@ def _paragraph_chunks(text: str, max_chars: int) -> list[str]:
     return chunks
 
 
+def _page_chunks(text: str, max_chars: int) -> list[str]:
+    """Cut a PDF page's text at blank lines, then line ends, then between words, into chunks of ``max_chars``."""
+    pieces: list[tuple[str, str]] = []  # (separator from the piece before, piece)
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = paragraph.strip()
+        if len(paragraph) <= max_chars:
+            lines = [paragraph] if paragraph else []
+        else:
+            lines = [part for line in paragraph.splitlines() for part in textwrap.wrap(line, max_chars)]
+        pieces += [("\n" if i else "\n\n", line) for i, line in enumerate(lines)]
+    chunks: list[str] = []
+    for separator, piece in pieces:
+        if chunks and len(chunks[-1]) + len(separator) + len(piece) <= max_chars:
+            chunks[-1] += separator + piece
+        else:
+            chunks.append(piece)
+    return chunks
+
+
 def split_passages(document: Document, *, max_passage_chars: int = 1200) -> list[DocumentPassage]:
     """Split ``document`` at its Markdown headings, then at blank lines where a section is too long.
+
+    A PDF is split by page instead (module docstring), each passage at most ``max_passage_chars`` long.
 
     Parameters
     ----------
@@ -254,9 +313,15 @@ def split_passages(document: Document, *, max_passage_chars: int = 1200) -> list
         The document to split.
     max_passage_chars
         A section longer than this (characters) is cut at paragraph boundaries; a single longer paragraph stays
-        whole.
+        whole (except in a PDF).
 
     """
+    if document.pages:
+        return [
+            DocumentPassage(f"{document.id}#p{page}.{k}", document.id, f"p. {page}", chunk)
+            for page, text in enumerate(document.pages, start=1)
+            for k, chunk in enumerate(_page_chunks(text, max_passage_chars), start=1)
+        ]
     sections: list[tuple[str, list[str]]] = [(document.title, [])]
     for line in document.body.splitlines():
         if re.match(r"#{1,6}\s", line):

@@ -15,8 +15,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,9 +28,11 @@ from spacecomputer.errors import ConflictError, InvalidInputError, OutputError
 from spacecomputer.knowledge._corpus import Document, Source, load_document, shipped_corpus, split_passages
 from spacecomputer.knowledge._embedder import Embedder
 
-__all__ = ["RRF_K", "IndexUpdate", "KnowledgeIndex", "Passage", "reciprocal_rank_fusion"]
+__all__ = ["QUERY_CACHE_ENTRIES", "RRF_K", "IndexUpdate", "KnowledgeIndex", "Passage", "reciprocal_rank_fusion"]
 
 RRF_K = 60
+QUERY_CACHE_ENTRIES = 512
+"""Question embeddings kept per index (a repeated question is not embedded again)."""
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -96,15 +101,18 @@ class KnowledgeIndex:
         self.embedder = embedder
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.directory / "index.sqlite")
+            # One connection shared by the threads a service answers from; every use holds ``_lock``.
+            self._db = sqlite3.connect(self.directory / "index.sqlite", check_same_thread=False)
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as error:
             raise OutputError(
                 f"cannot open the knowledge index in {self.directory}: {error}",
                 details={"directory": str(self.directory)},
             ) from error
+        self._lock = threading.RLock()
         self._ids: list[str] = []
         self._vectors: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
+        self._queries: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._load_embeddings()
 
     def close(self) -> None:
@@ -201,22 +209,23 @@ class KnowledgeIndex:
             Drop indexed documents of ``origin`` that are not in ``documents``.
 
         """
-        stored = dict(self._db.execute("SELECT doc_id, content_hash FROM documents WHERE origin = ?", (origin,)))
-        others = {d for d, o in self.document_ids().items() if o != origin}
-        clash = sorted(d.id for d in documents if d.id in others)
-        if clash:
-            raise ConflictError(
-                f"document id(s) {', '.join(clash)} already indexed from another origin", details={"ids": clash}
-            )
-        changed = [d for d in documents if stored.get(d.id) != d.content_hash or not d.content_hash]
-        changed_ids = {d.id for d in changed}
-        unchanged = tuple(sorted(d.id for d in documents if d.id not in changed_ids))
-        removed = set(stored) - {d.id for d in documents} if remove_missing else set()
-        with self._db:
-            self._remove({d.id for d in changed} | removed)
-            self._insert(changed, origin)
-        self._save_embeddings()
-        return IndexUpdate(tuple(sorted(d.id for d in changed)), unchanged, tuple(sorted(removed)))
+        with self._lock:
+            stored = dict(self._db.execute("SELECT doc_id, content_hash FROM documents WHERE origin = ?", (origin,)))
+            others = {d for d, o in self.document_ids().items() if o != origin}
+            clash = sorted(d.id for d in documents if d.id in others)
+            if clash:
+                raise ConflictError(
+                    f"document id(s) {', '.join(clash)} already indexed from another origin", details={"ids": clash}
+                )
+            changed = [d for d in documents if stored.get(d.id) != d.content_hash or not d.content_hash]
+            changed_ids = {d.id for d in changed}
+            unchanged = tuple(sorted(d.id for d in documents if d.id not in changed_ids))
+            removed = set(stored) - {d.id for d in documents} if remove_missing else set()
+            with self._db:
+                self._remove({d.id for d in changed} | removed)
+                self._insert(changed, origin)
+            self._save_embeddings()
+            return IndexUpdate(tuple(sorted(d.id for d in changed)), unchanged, tuple(sorted(removed)))
 
     def sync_shipped(self) -> IndexUpdate:
         """Index the shipped corpus (``spacecomputer/knowledge/corpus``), incrementally."""
@@ -233,9 +242,10 @@ class KnowledgeIndex:
             The document's id is one of the shipped documents'.
 
         """
-        document = load_document(path)
-        self.sync([document], origin="user", remove_missing=False)
-        return document
+        with self._lock:
+            document = load_document(path)
+            self.sync([document], origin="user", remove_missing=False)
+            return document
 
     def _lexical(self, query: str, limit: int) -> list[str]:
         words = _WORD.findall(query.lower())
@@ -251,11 +261,19 @@ class KnowledgeIndex:
     def _dense(self, query: str, limit: int) -> list[str]:
         if not self._ids:
             return []
-        similarity = self._vectors @ self.embedder.embed([query])[0]
+        vector = self._queries.get(query)
+        if vector is None:
+            vector = self.embedder.embed([query])[0]
+            self._queries[query] = vector
+            if len(self._queries) > QUERY_CACHE_ENTRIES:
+                self._queries.popitem(last=False)
+        similarity = self._vectors @ vector
         order = np.argsort(-similarity, kind="stable")[:limit]
         return [self._ids[i] for i in order]
 
-    def search(self, query: str, k: int = 5, *, candidates: int = 50) -> list[Passage]:
+    def search(
+        self, query: str, k: int = 5, *, candidates: int = 50, mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    ) -> list[Passage]:
         """Return the ``k`` best passages for ``query``, best first.
 
         Parameters
@@ -266,6 +284,9 @@ class KnowledgeIndex:
             Number of passages to return (at most the number indexed).
         candidates
             How many passages each ranking (BM25, cosine) contributes to the fusion.
+        mode
+            ``hybrid`` (both rankings fused by reciprocal rank), or one ranking alone (``bm25``, ``dense``), for
+            evaluating what the fusion adds; a single ranking is still scored by reciprocal rank.
 
         Raises
         ------
@@ -273,19 +294,27 @@ class KnowledgeIndex:
             An empty query or ``k < 1``.
 
         """
-        if not query.strip():
-            raise InvalidInputError("the search query is empty", details={"query": query})
-        if k < 1:
-            raise InvalidInputError(f"k must be at least 1, got {k}", details={"k": k})
-        fused = reciprocal_rank_fusion([self._lexical(query, candidates), self._dense(query, candidates)])
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        results = []
-        for passage_id, score in best:
-            doc_id, title, text, sources = self._db.execute(
-                "SELECT p.doc_id, d.title, p.text, d.sources FROM passages p JOIN documents d USING (doc_id) "
-                "WHERE p.passage_id = ?",
-                (passage_id,),
-            ).fetchone()
-            cited = tuple(Source(ref, sup) for ref, sup in json.loads(sources))
-            results.append(Passage(passage_id, doc_id, title, text, score, cited))
-        return results
+        with self._lock:
+            if not query.strip():
+                raise InvalidInputError("the search query is empty", details={"query": query})
+            if k < 1:
+                raise InvalidInputError(f"k must be at least 1, got {k}", details={"k": k})
+            if mode not in {"hybrid", "bm25", "dense"}:
+                raise InvalidInputError(f"mode must be hybrid, bm25 or dense; got {mode!r}", details={"mode": mode})
+            rankings = []
+            if mode in {"hybrid", "bm25"}:
+                rankings.append(self._lexical(query, candidates))
+            if mode in {"hybrid", "dense"}:
+                rankings.append(self._dense(query, candidates))
+            fused = reciprocal_rank_fusion(rankings)
+            best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+            results = []
+            for passage_id, score in best:
+                doc_id, title, text, sources = self._db.execute(
+                    "SELECT p.doc_id, d.title, p.text, d.sources FROM passages p JOIN documents d USING (doc_id) "
+                    "WHERE p.passage_id = ?",
+                    (passage_id,),
+                ).fetchone()
+                cited = tuple(Source(ref, sup) for ref, sup in json.loads(sources))
+                results.append(Passage(passage_id, doc_id, title, text, score, cited))
+            return results
