@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spacecomputer import __version__
+from spacecomputer._cli_ask import ask, chat
 from spacecomputer._cli_athletes import athletes_app
 from spacecomputer._cli_compare import compare
 from spacecomputer._cli_graph import graph_app
@@ -44,6 +45,8 @@ kb_app.command("add")(kb_add)
 kb_app.command("search")(kb_search)
 app.add_typer(kb_app, name="kb")
 app.command()(compare)
+app.command()(ask)
+app.command()(chat)
 app.command()(serve)
 app.command()(solve)
 app.command()(pose)

@@ -6,7 +6,8 @@ The platform (``spacecomputer serve``) reads its back ends from the same object:
 embedded set-up (SQLite file, local blob folder, in-process cache and rate limits, jobs on a local process pool
 inside the API), and real infrastructure is a matter of settings (``SPACECOMPUTER_DATABASE_URL``,
 ``SPACECOMPUTER_REDIS_URL``, ``SPACECOMPUTER_BLOB_BACKEND=s3``, ``SPACECOMPUTER_EXECUTOR=ray`` …). Outside
-``environment="development"`` the default JWT secret is refused at start-up.
+``environment="development"`` the default JWT secret is refused at start-up. The brain uses a commercial LLM only
+when ``SPACECOMPUTER_LLM_PROVIDER`` names one (with its model, key or base URL, checked here).
 """
 
 from __future__ import annotations
@@ -148,6 +149,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="The URL clients reach the platform at (links in responses; https turns on HSTS).",
     )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description=(
+            "OTLP/HTTP collector the API sends its traces to (http://collector:4318: spans go to "
+            "<endpoint>/v1/traces); None = no tracing at all."
+        ),
+    )
     migrate_on_start: bool = Field(
         default=True, description="Upgrade the platform's database to the newest schema when the API starts."
     )
@@ -185,6 +193,42 @@ class Settings(BaseSettings):
         default=True,
         description="Run queued jobs in the API process (its runner and executor); False when workers run apart.",
     )
+    llm_provider: Literal["none", "anthropic", "openai", "openai_compatible"] = Field(
+        default="none",
+        description=(
+            "The commercial LLM the brain may use for complex explanations; 'openai_compatible' is any server "
+            "speaking OpenAI's chat completions by base URL (Ollama, vLLM, llama.cpp); 'none' = local answers only."
+        ),
+    )
+    llm_model: str | None = Field(
+        default=None, min_length=1, description="The provider's model id (required unless llm_provider is 'none')."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key of the LLM provider (required for 'anthropic' and 'openai')."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Root URL of the LLM API (required for 'openai_compatible', e.g. http://127.0.0.1:11434/v1 for Ollama); "
+            "None = the provider's own endpoint."
+        ),
+    )
+    llm_timeout_s: float = Field(default=20.0, gt=0.0, description="Longest wait for one LLM request, seconds.")
+    llm_max_attempts: int = Field(
+        default=3, ge=1, description="LLM requests per question (the first included) on rate limits, 5xx, timeouts."
+    )
+    llm_max_retry_wait_s: float = Field(
+        default=10.0, ge=0.0, description="Longest pause between two LLM attempts (caps Retry-After), seconds."
+    )
+    llm_deadline_s: float = Field(
+        default=60.0, gt=0.0, description="Longest time one LLM completion may take, all attempts and pauses, seconds."
+    )
+    llm_price_input_usd_per_mtok: float | None = Field(
+        default=None, ge=0.0, description="Price of a million input tokens, USD; None = cost not recorded."
+    )
+    llm_price_output_usd_per_mtok: float | None = Field(
+        default=None, ge=0.0, description="Price of a million output tokens, USD; None = cost not recorded."
+    )
 
     @field_validator("cors_origins")
     @classmethod
@@ -197,12 +241,45 @@ class Settings(BaseSettings):
                 )
         return origins
 
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _check_otlp_endpoint(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"otlp_endpoint must start with http:// or https://; got {url!r}")
+        return url.rstrip("/") if url is not None else None
+
     @field_validator("public_base_url")
     @classmethod
     def _check_base_url(cls, url: str) -> str:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"public_base_url must start with http:// or https://; got {url!r}")
         return url.rstrip("/")
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _check_llm_base_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"llm_base_url must start with http:// or https://; got {url!r}")
+        return url.rstrip("/") if url is not None else None
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Self:
+        if (self.llm_price_input_usd_per_mtok is None) != (self.llm_price_output_usd_per_mtok is None):
+            raise ValueError(
+                "llm_price_input_usd_per_mtok and llm_price_output_usd_per_mtok go together: set both or neither"
+            )
+        if self.llm_provider == "none":
+            return self
+        needed: dict[str, object] = {"llm_model": self.llm_model}
+        if self.llm_provider == "openai_compatible":
+            needed["llm_base_url"] = self.llm_base_url
+        else:
+            needed["llm_api_key"] = self.llm_api_key
+        missing = [name for name, value in needed.items() if value is None]
+        if missing:
+            variables = ", ".join(f"SPACECOMPUTER_{name.upper()}" for name in missing)
+            raise ValueError(f"llm_provider {self.llm_provider!r} needs {' and '.join(missing)} ({variables})")
+        return self
 
     @model_validator(mode="after")
     def _check_platform(self) -> Self:

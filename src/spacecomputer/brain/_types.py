@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Literal
 
 __all__ = [
+    "Answer",
+    "Citation",
     "Completion",
     "CompletionRequest",
     "Entities",
@@ -20,11 +22,14 @@ __all__ = [
     "Fact",
     "Intent",
     "Message",
+    "NumberTrace",
     "ParsedQuery",
     "Provenance",
     "QueryContext",
+    "Route",
     "Side",
     "Statistic",
+    "Validation",
 ]
 
 
@@ -199,3 +204,91 @@ class Completion:
     """From the configured prices per million tokens; ``None`` when no price is configured (never guessed)."""
     latency_ms: float
     attempts: int = 1
+
+
+class Route(StrEnum):
+    """The engine that produced an answer."""
+
+    ANALYTICS = "analytics"
+    """Exact numbers read from the run (:mod:`brain._analytics`)."""
+    SOLVER = "solver"
+    """A what-if or an optimisation on a pose of the run (:mod:`spacecomputer.biomech.solver`)."""
+    COMPARISON = "comparison"
+    """The run against the elite library (:mod:`spacecomputer.athletes`)."""
+    LOCAL = "local"
+    """The local grounded answerer: run facts and retrieved passages, every sentence cited; no network."""
+    LLM = "llm"
+    """A configured LLM given the same grounded context, validated like every other route."""
+    CLARIFY = "clarify"
+    """A question back: the question was ambiguous or named something we do not have."""
+    REFUSAL = "refusal"
+    """An honest refusal: out of scope, a diagnosis, a language the corpus does not cover."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: a knowledge passage, or a field of the run's own files."""
+
+    n: int
+    """The number the text cites as ``[n]``."""
+    kind: Literal["passage", "analysis"]
+    reference: str
+    """The passage id (``jump-height#2``) or the provenance of a run fact (``analysis.json
+    biomechanics.scalars[jump_height_com_rise_m]``)."""
+    title: str
+    text: str
+    """The passage text, or the fact as displayed."""
+    sources: tuple[str, ...] = ()
+    """A passage document's own references (``reference — what it supports``)."""
+
+
+@dataclass(frozen=True)
+class NumberTrace:
+    """A number the answer states and where it comes from."""
+
+    text: str
+    """As written in the answer (``147.2``)."""
+    value: float
+    origin: Literal["analysis", "passage", "question"]
+    reference: str
+    """Fact key, passage id, or ``question``."""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The checks an answer passed or failed before it left."""
+
+    passed: bool
+    untraced_numbers: tuple[str, ...] = ()
+    """Numbers in the text found in no fact, cited passage or the question."""
+    bad_citations: tuple[int, ...] = ()
+    """``[n]`` markers that point at nothing retrieved."""
+    uncited_sentences: int = 0
+    """Sentences stating a number or a claim without a citation (local and LLM routes)."""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question: text, the route that produced it and everything it rests on."""
+
+    question: str
+    text: str
+    route: Route
+    intent: Intent
+    citations: tuple[Citation, ...]
+    numbers: tuple[NumberTrace, ...]
+    facts: tuple[Fact, ...]
+    confidence: float
+    """0–1: parse confidence × the reliability of the facts and passages used."""
+    follow_ups: tuple[str, ...]
+    complexity: float
+    validation: Validation
+    latency_ms: float = 0.0
+    cached: bool = False
+    provider: str | None = None
+    """The LLM provider and model (``anthropic:claude-…``) when the LLM route answered."""
+    fallback: str | None = None
+    """Why a preferred route did not answer (provider down, validation failed and the local answer replaced it)."""
+    events: tuple[str, ...] = ()
+    """What happened on the way: retries, repairs, replacements — recorded for the monitor."""
