@@ -50,6 +50,7 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) benchmarks/opensim_agreement.py
+	$(PY) benchmarks/qa_eval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
