@@ -22,14 +22,23 @@
    if I landed with my knees bent 25° more?" → flexion). ``objective`` and ``change_deg`` are kept for
    ``what_if`` only.
 7. **Clarification** (English questions whose intent reads the run — look-up, explanation, event, comparisons,
-   what-if — or searches techniques), the first that applies: a body part not measured and no joint named (lists
-   the joints); a metric not measured and no quantity named (lists the quantities); an athlete alias shared by
-   several clips; a comparison with an athlete not in the library, or with no athlete (lists the library's
-   clips); a what-if with nothing to change (lists the objectives); "this frame" with no frame given or on
-   screen; a per-foot event (touch-down, toe-off) with no side (each foot has its own instant); a look-up naming
-   nothing to look up. **Side:** in a question that reads the run, a sided joint with no side from the text or
-   the context is answered for both sides (``side="both"``) — a whole-run statistic or a frame's state of both
-   knees is well defined — unless it asks about a per-foot event (clarified above).
+   what-if — or searches techniques), the first that applies:
+
+   - a body part not measured and no joint named (lists the joints);
+   - a metric not measured and no quantity named (lists the quantities);
+   - an athlete alias shared by several clips, or a sport with several clips ("the boxer");
+   - a comparison with an unusable clip, an athlete not in the library, or no athlete (lists the usable clips);
+   - a what-if with nothing to change (lists the objectives);
+   - "this frame"/"that moment" with no frame given or on screen;
+   - a joint's generic angle where the joint has no default angle (the wrist: lists what it has);
+   - an explanation or look-up of the selected joint naming nothing about it ("why is it so high?");
+   - a per-foot event (touch-down, toe-off) with no side: each foot has its own instant;
+   - a statistic with nothing to apply it to ("what's my peak?"); a look-up naming no metric at all ("which risk
+     indicators were flagged?") is left to the analytics engine, which answers with the run's overview.
+
+   **Side:** in a question that reads the run, a sided joint with no side from the text or the context is
+   answered for both sides (``side="both"``) — a whole-run statistic or a frame's state of both knees is well
+   defined — unless it asks about a per-foot event (clarified above).
 """
 
 from __future__ import annotations
@@ -41,7 +50,14 @@ from spacecomputer.errors import InvalidInputError
 from ._analytics_vocab import ANGLES, BILATERAL_JOINTS, DEFAULT_ANGLE, KINETIC_QUANTITIES
 from ._query_entities import Found, extract
 from ._query_intent import classify_intent
-from ._query_lexicon import JOINT_QUANTITIES, OBJECTIVE_NAMES, PER_FOOT_EVENTS, SIDED_JOINTS
+from ._query_lexicon import (
+    JOINT_QUANTITIES,
+    OBJECTIVE_NAMES,
+    OPPOSITE_STATISTIC,
+    PER_FOOT_EVENTS,
+    SIDED_JOINTS,
+    SIGNED_ANGLES,
+)
 from ._query_text import detect_language, has_visible, match_text, normalise_question, visible_text
 from ._query_vocab import AthleteTerm, QueryVocabulary
 from ._types import Entities, Intent, ParsedQuery, QueryContext, Side
@@ -52,15 +68,16 @@ MAX_QUESTION_CHARS = 1000
 """Longer questions are cut to this many characters (``ParsedQuery.truncated``)."""
 
 _LOOKS_AT_RUN = frozenset({Intent.METRIC_LOOKUP, Intent.EXPLANATION, Intent.WHAT_IF})
-_USES_CONTEXT_JOINT = _LOOKS_AT_RUN | {Intent.EVENT_QUERY, Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS}
-_READS_RUN = _USES_CONTEXT_JOINT
-"""Intents answered from the run's numbers: clarified when ambiguous, and a sided joint without a side is both."""
+_READS_RUN = _LOOKS_AT_RUN | {Intent.EVENT_QUERY, Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS}
+"""Intents answered from the run's numbers: they use the selected joint, are clarified when ambiguous, and a sided
+joint without a side means both sides."""
 _QUANTITY_CHOICES = (
     "joint angles (flexion, adduction/abduction, dorsiflexion, trunk lateral lean, pelvic obliquity and tilt), "
     "angular velocity, joint moment, power and work, ground reaction force, speed, vertical velocity, "
     "centre-of-mass height, jump height, flight time, take-off velocity, margin of stability, energy, step length, "
     "step frequency, contact time and asymmetry"
 )
+_EVENT_WORDS = {"contact": "touch-down", "toe_off": "toe-off"}
 _JOINT_CHOICES = "hip, knee, ankle, shoulder, elbow, wrist, trunk, pelvis and com (the whole-body centre of mass)"
 
 
@@ -91,7 +108,7 @@ def parse_query(
 
     Examples
     --------
-        >>> vocabulary = QueryVocabulary([AthleteTerm("bolt-force-motion", "Usain Bolt", "athletics", "sprint")])
+    >>> vocabulary = QueryVocabulary([AthleteTerm("bolt-force-motion", "Usain Bolt", "athletics", "sprint")])
     >>> parsed = parse_query("What was my peak left knee flexion?", vocabulary=vocabulary)
     >>> parsed.intent.value, parsed.entities.joint, parsed.entities.side, parsed.entities.statistic
     ('metric_lookup', 'knee', 'left', 'max')
@@ -159,7 +176,7 @@ def _entities(
     if (
         joint is None
         and context_joint is not None
-        and intent in _USES_CONTEXT_JOINT
+        and intent in _READS_RUN
         and (
             found.selection_reference
             or quantity in JOINT_QUANTITIES
@@ -175,8 +192,8 @@ def _entities(
         frame = context.frame
     statistic = found.statistic
     resolved = _resolve(quantity, joint)
-    if resolved != quantity and (joint, quantity) in _SIGNED and statistic in _OPPOSITE:
-        statistic = _OPPOSITE[statistic]  # peak hip abduction: the lowest adduction
+    if (joint, quantity) in SIGNED_ANGLES and statistic is not None:
+        statistic = OPPOSITE_STATISTIC.get(statistic, statistic)  # peak hip abduction: the lowest adduction
     instant = (
         found.time_s is not None
         or frame is not None
@@ -202,17 +219,12 @@ def _entities(
     )
 
 
-_SIGNED = {("hip", "abduction"): "adduction", ("shoulder", "adduction"): "abduction"}
-"""A signed angle named by its negative direction: the vocabulary's quantity, with max and min swapped."""
-_OPPOSITE: dict[Statistic, Statistic] = {"max": "min", "min": "max"}
-
-
 def _resolve(quantity: str | None, joint: str | None) -> str | None:
     """Return the quantity a joint gives a misapplied word (module docstring, step 6)."""
     if joint is None or quantity is None:
         return quantity
-    if (joint, quantity) in _SIGNED:
-        return _SIGNED[joint, quantity]
+    if (joint, quantity) in SIGNED_ANGLES:
+        return SIGNED_ANGLES[joint, quantity]
     if quantity == "flexion" and joint == "ankle":
         return "dorsiflexion"
     if quantity == "speed" and joint != "com":
@@ -226,6 +238,14 @@ def _clarification(found: Found, entities: Entities, intent: Intent, vocabulary:
     """Return the question to ask back (module docstring, step 7), or ``None``."""
     if intent not in _READS_RUN and intent is not Intent.TECHNIQUE_SEARCH:
         return None
+    return (
+        _unknown_terms(found)
+        or _which_athlete(found, entities, intent, vocabulary)
+        or _missing_detail(found, entities, intent)
+    )
+
+
+def _unknown_terms(found: Found) -> str | None:
     if found.unknown_body and not found.joints:
         words = " and ".join(dict.fromkeys(word for word, _ in found.unknown_body))
         closest = " and ".join(dict.fromkeys(joint for _, joint in found.unknown_body))
@@ -239,46 +259,53 @@ def _clarification(found: Found, entities: Entities, intent: Intent, vocabulary:
             f"I don't have {words}: the analysis measures movement from video, not physiology. "
             f"I can answer about: {_QUANTITY_CHOICES}. Which would help?"
         )
+    return None
+
+
+def _which_athlete(found: Found, entities: Entities, intent: Intent, vocabulary: QueryVocabulary) -> str | None:
     if found.ambiguous:
         mention = found.ambiguous[0]
         clips = ", ".join(a.describe() for a in vocabulary.athletes if a.clip_id in mention.clip_ids)
         return f"“{mention.alias}” matches several reference clips: {clips}. Which one should I use?"
-    if intent is Intent.COMPARE_ATHLETE and entities.athlete is None:
-        choices = vocabulary.athlete_choices()
-        if found.unknown_athlete:
-            return f"I don't have {found.unknown_athlete} in the elite library. I can compare you with: {choices}."
+    if intent is not Intent.COMPARE_ATHLETE:
+        return None
+    choices = vocabulary.athlete_choices()
+    chosen = vocabulary.athlete(entities.athlete) if entities.athlete else None
+    if chosen is not None and not chosen.usable:
+        reason = f" ({chosen.unusable_reason})" if chosen.unusable_reason else ""
+        return f"The {chosen.clip_id} clip is marked unusable{reason}. I can compare you with: {choices}."
+    if entities.athlete is None and found.unknown_athlete:
+        return f"I don't have {found.unknown_athlete} in the elite library. I can compare you with: {choices}."
+    if entities.athlete is None:
         return f"Which athlete should I compare you with? The elite library has: {choices}."
-    if intent is Intent.WHAT_IF and not (
-        entities.joint or entities.quantity or entities.objective or entities.change_deg
-    ):
+    return None
+
+
+def _missing_detail(found: Found, entities: Entities, intent: Intent) -> str | None:
+    joint = entities.joint
+    if intent is Intent.WHAT_IF and not (joint or entities.quantity or entities.objective or entities.change_deg):
         return (
             "What should change? Name a joint and how (for example “what if I bent my left knee 20° more at "
             f"landing?”), or an objective to optimise: {', '.join(OBJECTIVE_NAMES)}."
         )
     if found.named_frame and entities.frame is None and entities.time_s is None:
         return "Which frame? Select one in the viewer, or give a frame number or a time (“at frame 72”, “at 2.4 s”)."
-    if entities.quantity == "angle" and entities.joint is not None and entities.joint not in DEFAULT_ANGLE:
-        return (
-            f"There is no single {entities.joint} angle; for the {entities.joint} I have: {_measures(entities.joint)}."
-        )
+    if entities.quantity == "angle" and joint is not None and joint not in DEFAULT_ANGLE:
+        return f"There is no single {joint} angle; for the {joint} I have: {_measures(joint)}."
     if (
         intent in {Intent.EXPLANATION, Intent.METRIC_LOOKUP}
-        and not found.joints
-        and entities.joint is not None
-        and found.joint is None
+        and joint is not None
+        and found.joint is None  # the selected joint, and the question names nothing about it
         and not (entities.quantity or entities.risk or entities.event or entities.statistic)
     ):
-        joint = f"{entities.side} {entities.joint}" if entities.side in {"left", "right"} else entities.joint
-        return f"Which measurement of the {joint} do you mean: {_measures(entities.joint)}?"
-    if entities.side is None and entities.event in PER_FOOT_EVENTS and entities.joint in (None, *SIDED_JOINTS):
-        part = entities.joint or "foot"
-        return f"Which side: the left or the right {part}? Each foot has its own {_EVENT_WORDS[entities.event]}."
-    if intent is Intent.METRIC_LOOKUP and not (entities.joint or entities.quantity or entities.risk or entities.event):
+        named = f"{entities.side} {joint}" if entities.side in {"left", "right"} else joint
+        return f"Which measurement of the {named} do you mean: {_measures(joint)}?"
+    if entities.side is None and entities.event in PER_FOOT_EVENTS and joint in (None, *SIDED_JOINTS):
+        event = _EVENT_WORDS[entities.event]
+        return f"Which side: the left or the right {joint or 'foot'}? Each foot has its own {event}."
+    if intent is Intent.METRIC_LOOKUP and entities.statistic and not (joint or entities.quantity):
         return f"Which measurement? I can answer about: {_QUANTITY_CHOICES}."
     return None
-
-
-_EVENT_WORDS = {"contact": "touch-down", "toe_off": "toe-off"}
 
 
 def _measures(joint: str) -> str:

@@ -1,11 +1,17 @@
 """Entity extraction: what a question's text names, before context, intent and clarification are applied.
 
 The match text is searched in this order, each phrase found blanked before the next step (so a word serves one
-entity): athletes; frame numbers, times and angle changes; risk phrases; quantities (the first row of
-``QUANTITY_TERMS`` found wins); events (the first mentioned); joints (the first mentioned; else the joint a
-quantity or risk phrase implies); unknown body parts and metrics; sports. Objectives, sides and statistics (the
-first mentioned, else the one a quantity phrase implies) are searched on the text before the quantities blank it.
+entity): library athletes (else a clip described by its sport, :mod:`spacecomputer.brain._query_names`); unknown
+metrics (``VO2 max``); angle changes, frame numbers and times; — objectives, sides and statistics are read
+here, on the text so far — risk phrases (``knee valgus``, ``stiff landing``, asymmetry words); quantities (the
+first row of ``QUANTITY_TERMS`` found wins; the one after "if" is kept apart for what-ifs); events (the first
+mentioned); joints (the first mentioned, else the joint a quantity or risk phrase implies); unknown body parts;
+sports.
 
+- statistic: the first statistic word; else the one a quantity phrase implies (``range of motion`` → range);
+  else "how much did … bend/move/rise" → range. A quantity named by its negative direction (``plantarflexion``,
+  ``extension``) swaps max and min. Asymmetry words make the risk ``asymmetry``, on the quantity named with them
+  (``knee flexion asymmetry``) or on ``asymmetry`` itself.
 - time: ``at 2.4 s``, ``around 2.4 seconds``, ``after 300 ms``, ``t = 2.4``… (a preposition is required, so
   "contact time under 0.2 s" is not a time); ``2.4 s in``. Frame: ``frame 72``, ``frame #72``, ``72nd frame``.
 - side: ``left``/``right`` (or ``l``/``r``) followed within a word by a body word or a foot event (``left knee``,
@@ -13,10 +19,8 @@ first mentioned, else the one a quantity phrase implies) are searched on the tex
   ``both``/``each`` before a body word, ``left and right``, ``left/right``, ``bilateral``, left and right both
   named, or a plural body word and no side (``my knees``, ``feet``).
 - change: ``20°``, ``20 degrees``; negative when "less", "fewer", "lower", "straighter", "reduce" or
-  "decrease" is within four words before or three after.
-- an athlete not in the library: a capitalised name after "compare … with/to/against", "vs", "versus",
-  "against", "than" or "like" ("than Carl Lewis"), or lower-case words after "compare … with" or "vs" that are
-  neither vocabulary nor ordinary words ("compare me with carl lewis").
+  "decrease" is within four words before or three after, or when the changed quantity is named by its negative
+  direction ("straighten my knee 10°" → −10).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ._query_lexicon import (
     HOW_MUCH,
     JOINT_TERMS,
     OBJECTIVE_TERMS,
+    OPPOSITE_STATISTIC,
     QUANTITY_TERMS,
     RISK_TERMS,
     RISK_WORDS,
@@ -55,7 +60,7 @@ _BOTH = phrase(
     rf"left (?:and |or |vs |versus )?right|right (?:and |or |vs |versus )?left|both{_BEFORE_BODY}|each{_BEFORE_BODY}|"
     r"bilateral\w*|both sides"
 )
-_OWNER = r"(?<=my |the |his |her )"
+_OWNER = r"(?:(?<=my )|(?<=the )|(?<=his )|(?<=her ))"
 """Before a side that ends the question: "… higher than my right"."""
 _PLURAL_BODY = phrase(r"(?:knees|hips|ankles|shoulders|elbows|wrists|feet|heels|legs|arms)(?! of)")
 _LEFT = phrase(rf"left{_BEFORE_BODY}|l(?= {_BODY}(?![a-z0-9]))|(?:on|to) the left|left sided?|{_OWNER}left(?= $)")
@@ -75,7 +80,6 @@ _DURING = phrase(r"during|throughout|over the|in the (?:\w+ )?phase|while")
 _NAMED_FRAME = phrase(r"(?:this|that) (?:frame|moment|instant|point)|current (?:frame|moment)|on (?:the )?screen")
 _FRAME_REFERENCE = phrase(rf"{_NAMED_FRAME.pattern}|here|now|at the moment")
 _DIGIT = re.compile(r"\d")
-_OPPOSITE: dict[Statistic, Statistic] = {"max": "min", "min": "max"}
 _SELECTION = phrase(r"(?:this|that|the selected|selected|highlighted) joint")
 
 
@@ -174,12 +178,7 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
     )
     unknown_body = tuple((m.group(), term.value) for term in UNKNOWN_BODY_TERMS for m in masked.take(term.pattern))
     sport = _first(masked.text, vocabulary.sport_terms)
-    if statistic is None and quantity_term is not None:
-        statistic = quantity_term.statistic
-    if statistic is None and HOW_MUCH.search(text):
-        statistic = "range"
-    if quantity_term is not None and quantity_term.inverse and statistic in _OPPOSITE:
-        statistic = _OPPOSITE[statistic]  # peak plantarflexion: the lowest dorsiflexion
+    statistic = _statistic(statistic, quantity_term, text)
     changed = condition or quantity_term
     if change_deg is not None and changed is not None and changed.inverse:
         change_deg = -change_deg  # "straighten by 10°": 10° less flexion
@@ -211,6 +210,14 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
         domain=_is_domain(text, vocabulary)
         or any((joints, quantity, events, risk_term, unknown_body, unknown_metrics, sport, mentions)),
     )
+
+
+def _statistic(named: Statistic | None, quantity: Term | None, text: str) -> Statistic | None:
+    """Return the statistic named, implied by the quantity phrase, or by "how much did …" (module docstring)."""
+    statistic = named or (quantity.statistic if quantity else None) or ("range" if HOW_MUCH.search(text) else None)
+    if quantity is not None and quantity.inverse and statistic is not None:
+        return OPPOSITE_STATISTIC.get(statistic, statistic)  # peak plantarflexion: the lowest dorsiflexion
+    return statistic
 
 
 def _first_statistic(text: str) -> Statistic | None:

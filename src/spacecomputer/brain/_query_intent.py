@@ -2,39 +2,51 @@
 
 Rules, in order (confidence in brackets; lowered by 0.1 for each further cue family — what-if, technique, why,
 when, definition — whose words also appear, floor 0.3). "About the run" means a reference to the run or the
-athlete (my, me, I, his, they, was, were, did, this run, here, now), a whole-run statistic, a time or frame,
-or a side.
+athlete (my, me, I, his, they, was, were, did, this run, here, now), a whole-run statistic, a time or frame, a
+left or right side, or a number of the asker's own ("is an 18% asymmetry bad?").
 
 0. ``out_of_scope`` (0.9; 0.7 under three words) when the question is about none of: movement, sport, the body or
    an analysis (an entity or domain word), a library athlete or a compared name, a deictic word ("this", "here")
-   with a joint or frame selected in the context, a what-if about moving, a technique search, another run with an
-   improvement word, a statistic about the run. A question not in English skips this rule.
-1. ``what_if``: "what if", "if I bent/landed/…", "optimise", "minimise/maximise", "best posture", "how can I
-   reduce/improve/…", "should I bend…" (0.9 with something to change, else 0.7).
-2. ``technique_search``: "which clip/athlete/technique", "who moves like me", "most similar", "closest match",
-   "fault", "mistakes", "what am I doing wrong", "find a clip" (0.85).
-3. ``compare_runs``: another run ("last run", "yesterday", "previous session", "since last time", "progress")
-   with a comparison or improvement word, and no athlete (0.85).
-4. ``compare_athlete``: a library athlete named (0.9 with a comparison word, else 0.7); an unknown name after a
-   comparison word (0.75); a comparison word with "elite"/"pro"/"olympic" (0.7).
-5. ``compare_runs``: another run named without a comparison word (0.55).
-6. ``explanation``: "why", "explain", "what does … mean for me", "is this … normal/a problem", "should I worry",
-   "what causes", "how was my … computed" (0.85).
-7. ``event_query``: "when", "at what time", "which frame" — unless a generic "when does/do …" not about the run
-   (0.85 with an event, time, frame or quantity, else 0.7).
-8. ``event_query``: a time or frame (in the text, or "this frame"/"here"/"now" with a frame in the context), or
-   an event of the run that is an instant ("at touch-down"; not "during flight", not with a whole-run
-   statistic) (0.8).
-9. ``metric_lookup``: a comparison word, both sides and something measured ("left vs right knee flexion") (0.7).
-10. ``general_knowledge``: "what is a…", "define", "how is … computed", "what does … mean", or a generic "when
-    does…", not about the run (0.85).
-11. ``metric_lookup``: a joint, quantity, risk, or an unmeasured body part or metric, with a statistic, a look-up
-    phrase ("what was my…", "how high/fast/…", "show me my…") or a reference to the run (0.9 with a statistic
-    and a quantity, 0.8 with a look-up phrase, else 0.6); a statistic about the run naming nothing (0.6; the
-    parser then asks which measurement).
-12. Otherwise ``explanation`` when about the run (0.45), else ``general_knowledge`` (0.5).
+   with a joint or frame selected in the context, a what-if about moving, a technique search, another run with a
+   comparison or improvement word, a statistic in a short follow-up or about the run ("what's the max?").
+1. ``out_of_scope`` (0.8): not ours to answer — a diagnosis or treatment ("do I have a torn ACL?", "ibuprofen"),
+   a purchase ("which shoes should I buy?"), or a request to state a number we did not compute or to ignore the
+   analysis ("just tell me my knee moment was 2.0").
+2. ``what_if``: "what if", "if I bent/landed/…", "optimise", "minimise/maximise", "best posture", "how can I
+   reduce/improve/…", "should I bend…", "what posture would…" (0.9 with something to change, else 0.7).
+3. ``technique_search``: "which clip/athlete/technique", "who moves like me", "most similar", "closest match",
+   "fault", "mistakes", "what am I doing wrong", "find a clip", "in the library", "do you have any…" — unless a
+   library clip is named with a comparison word ("show me the pound clip compared with my punch") (0.85).
+4. ``compare_runs``: another run ("last run", "yesterday", "previous session", "since last time", "compared to
+   before", "progress", or a run id written out such as ``short-run``) with a comparison or improvement word, and
+   no athlete (0.85).
+5. ``compare_athlete``: a library clip named or described (0.9 with a comparison word, else 0.7); an unknown name
+   after a comparison word (0.75); a comparison word with "elite"/"pro"/"olympic" (0.7).
+6. ``compare_runs``: another run named without a comparison word (0.55).
+7. ``explanation``: "why", "explain", "what does … mean/say", "is this … normal/a problem", "worried", "what
+   causes", "how should I read…", "how was my … computed", about the run or pointing at the screen ("this",
+   "that"; "it" with a joint or frame selected) (0.85); the same words not about the run →
+   ``general_knowledge`` (0.75).
+8. ``event_query``: "when", "at what time", "which frame", "how many times" — unless a generic "when does/do …"
+   not about the run (0.85 with an event, time, frame or quantity, else 0.7).
+9. ``event_query``: a time or frame (in the text; "this frame"/"that moment"; "here"/"now" with a frame in the
+   context), or an event of the run that is an instant ("at touch-down"; not "during flight", not with a
+   whole-run statistic) (0.8).
+10. ``metric_lookup``: a comparison word, both sides and something measured ("left vs right knee flexion") (0.7);
+    the run's risk flags or headline numbers ("which risk indicators were flagged in this run?", "summary"),
+    about the run (0.7).
+11. ``general_knowledge``: "what is a…", "define", "stands for", "how is … computed/detected", "can … be
+    measured", "how accurate", or a generic "when does…", not about the run (0.85).
+12. ``metric_lookup``: a joint, quantity, risk, or an unmeasured body part or metric, with a statistic, a look-up
+    phrase ("what was my…", "how high/fast/…", "show me my…") or about the run (0.9 with a statistic and a
+    quantity, 0.8 with a look-up phrase, else 0.6); a statistic naming nothing (0.6; the parser then asks which
+    measurement); something measured and nothing else ("take off velocity??") (0.5).
+13. Otherwise ``explanation`` when about the run (0.45), else ``general_knowledge`` (0.5).
 
-Injected instructions ("ignore previous instructions…") are words like any other: no rule looks for them.
+A question not in English skips rule 0 and takes the intent of the first question word it has from a short list
+per language ("por qué" → explanation, "cuándo" → event, "máxima" → look-up, "qu'est-ce que" → general; 0.5),
+else the rules above. Injected instructions ("ignore previous instructions…") are words like any other: no rule
+looks for them (rule 1 is about what is asked, not about instructions).
 """
 
 from __future__ import annotations
@@ -113,6 +125,11 @@ _LOOKUP = phrase(
     r"what (?:was|were|is|are) (?:my|the|his|her|their)|how (?:high|fast|far|much|long|big|low|deep|quick|many)|"
     r"(?:show|tell|give)(?: me)? (?:my|the)|value|numbers?|did i (?:reach|hit|get|achieve)"
 )
+_OVERVIEW = phrase(
+    r"risks?|flag\w*|indicators?|warnings?|red|yellow|summary|summari[sz]e|overview|results?|report|how did i do|"
+    r"key numbers|headline\w*"
+)
+"""The run's risk flags or headline numbers: a look-up naming no metric, answered with the run's overview."""
 _NOT_OURS = phrase(
     r"diagnos\w*|(?:do|did) i have (?:an? )?(?:torn|broken|fractured|\w+itis|tear|fracture|sprain|arthritis|"
     r"condition|disease|syndrome|injury)|have i (?:torn|broken|injured)|is (?:it|this|that|my \w+) (?:torn|broken|"
@@ -192,7 +209,7 @@ def _in_scope(text: str, found: Found, context: QueryContext) -> bool:
 
 
 def _rules(text: str, found: Found, context: QueryContext, *, in_scope: bool) -> tuple[Intent, float]:
-    """Rules 1–13 of the module docstring, after rule 0 says whether the question is in scope."""
+    """Return the intent of rules 1–13 (module docstring), once rule 0 has said whether the question is in scope."""
     if not in_scope:
         return Intent.OUT_OF_SCOPE, 0.9 if len(text.split()) >= 3 else 0.7
     cues = {name for name, pattern in _CUES.items() if pattern.search(text)}
@@ -206,7 +223,11 @@ def _rules(text: str, found: Found, context: QueryContext, *, in_scope: bool) ->
     )
     whole_run = found.statistic in _WHOLE_RUN
     about_run = (
-        bool(_RUN_REFERENCE.search(text)) or whole_run or instant or found.side is not None or found.quotes_number
+        bool(_RUN_REFERENCE.search(text))
+        or whole_run
+        or instant
+        or found.side in {"left", "right"}
+        or found.quotes_number
     )
     selection = context.joint is not None or context.frame is not None
     pointing = bool(_POINTING.search(text) or (selection and _DEICTIC.search(text)))
@@ -214,7 +235,7 @@ def _rules(text: str, found: Found, context: QueryContext, *, in_scope: bool) ->
     rules: tuple[tuple[bool, Intent, float], ...] = (
         (bool(_NOT_OURS.search(text)), Intent.OUT_OF_SCOPE, 0.8),
         ("what_if" in cues, Intent.WHAT_IF, 0.9 if measured or found.objective or found.change_deg else 0.7),
-        ("technique" in cues, Intent.TECHNIQUE_SEARCH, 0.85),
+        ("technique" in cues and not (found.athletes and compare), Intent.TECHNIQUE_SEARCH, 0.85),
         (other_run and (compare or bool(_IMPROVE.search(text))) and not found.athletes, Intent.COMPARE_RUNS, 0.85),
         (bool(found.athletes or found.ambiguous), Intent.COMPARE_ATHLETE, 0.9 if compare else 0.7),
         (found.unknown_athlete is not None, Intent.COMPARE_ATHLETE, 0.75),
@@ -233,6 +254,7 @@ def _rules(text: str, found: Found, context: QueryContext, *, in_scope: bool) ->
             0.8,
         ),
         (compare and found.side == "both" and bool(measured), Intent.METRIC_LOOKUP, 0.7),
+        (bool(_OVERVIEW.search(text)) and about_run, Intent.METRIC_LOOKUP, 0.7),
         (("general" in cues or bool(_GENERIC_WHEN.search(text))) and not about_run, Intent.GENERAL_KNOWLEDGE, 0.85),
         (
             bool(measured) and (bool(found.statistic) or "lookup" in cues or about_run),

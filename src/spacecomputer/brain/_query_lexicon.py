@@ -4,7 +4,7 @@ The canonical values are shared with the analytics engine (``Entities`` in :mod:
 
 - joints ``hip knee ankle shoulder elbow wrist trunk pelvis com`` (``com``: the whole-body centre of mass);
 - quantities (:data:`QUANTITIES`): angles, ``angular_velocity``, ``moment``, ``power``, ``work``, ``grf`` and the
-  whole-body ones; ``angle`` is the generic angle, resolved per joint by :data:`GENERIC_ANGLE`;
+  whole-body ones; ``angle`` is the generic angle (the analytics engine reads the joint's default angle);
 - statistics ``max min range mean value``; events ``contact toe_off take_off landing flight``;
 - risk indicator families (:data:`RISKS`) and the solver's objectives (:data:`OBJECTIVE_NAMES`).
 
@@ -30,13 +30,13 @@ __all__ = [
     "DOMAIN_WORDS",
     "EVENTS",
     "EVENT_TERMS",
-    "GENERIC_ANGLE",
     "HOW_MUCH",
     "JOINTS",
     "JOINT_QUANTITIES",
     "JOINT_TERMS",
     "OBJECTIVE_NAMES",
     "OBJECTIVE_TERMS",
+    "OPPOSITE_STATISTIC",
     "PER_FOOT_EVENTS",
     "QUANTITIES",
     "QUANTITY_TERMS",
@@ -44,6 +44,7 @@ __all__ = [
     "RISK_TERMS",
     "RISK_WORDS",
     "SIDED_JOINTS",
+    "SIGNED_ANGLES",
     "SPORT_TERMS",
     "STATISTICS",
     "STATISTIC_TERMS",
@@ -78,11 +79,11 @@ RISKS = (
     "asymmetry",
 )
 OBJECTIVE_NAMES = tuple(OBJECTIVES)
-GENERIC_ANGLE: Mapping[str, str] = MappingProxyType({
-    "knee": "flexion", "hip": "flexion", "ankle": "dorsiflexion", "elbow": "flexion", "shoulder": "flexion",
-    "trunk": "flexion", "pelvis": "obliquity",
+SIGNED_ANGLES: Mapping[tuple[str, str], str] = MappingProxyType({
+    ("hip", "abduction"): "adduction", ("shoulder", "adduction"): "abduction",
 })  # fmt: skip
-"""The angle a joint's "angle" means (the vocabulary's generic ``angle``)."""
+"""(joint, angle named by its negative direction) → the vocabulary's angle; the peak of one is the other's minimum."""
+OPPOSITE_STATISTIC: Mapping[Statistic, Statistic] = MappingProxyType({"max": "min", "min": "max"})
 
 
 def phrase(pattern: str) -> re.Pattern[str]:
@@ -164,7 +165,6 @@ QUANTITY_TERMS: tuple[Term, ...] = (
     ),
     Term(phrase(r"range of (?:motion|movement)|rom"), "angle", statistic="range"),
     *_terms(
-        (r"(?:joint )?angles?", "angle"),
         (r"knee drive", "flexion", "hip"),
         (r"flexion|flexsion|flection|flex(?:ed|es|ing)?|bend(?:ing|s)?|bent", "flexion"),
     ),
@@ -173,6 +173,7 @@ QUANTITY_TERMS: tuple[Term, ...] = (
     *_terms(
         (r"abduct\w*", "abduction"),
         (r"adduct\w*", "adduction"),
+        (r"(?:joint )?angles?", "angle"),
         (r"(?:running|sprint(?:ing)?|horizontal) (?:speed|velocity)|speeds?|velocit(?:y|ies)|how fast|"
          r"pace", "speed"),
         (r"how high|height", "height"),

@@ -5,8 +5,8 @@ An athlete is named by an alias (matched on the match text, see :mod:`spacecompu
 - the clip id when it has a hyphen (``bolt-force-motion``, also written with spaces);
 - the athlete's full name and surname (``Usain Bolt``, ``Bolt``), when the manifest names the athlete;
 - a one-word clip id (``pound``, ``struggle``: ordinary words too) only before ``clip``, ``reference``,
-  ``video`` or ``footage`` (up to two words between: "the pound boxing clip") or right after one ("reference
-  struggle").
+  ``video`` or ``footage`` (up to two words between: "the pound boxing clip"), right after one ("reference
+  struggle"), or right after "with", "against", "vs", "versus" or "than" ("compare me with hezvo").
 
 An alias shared by two clips (two clips of one athlete) resolves to neither: the parser asks which one.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from spacecomputer.athletes import AthleteLibrary, ManifestEntry
@@ -38,6 +38,7 @@ from ._types import Statistic
 __all__ = ["AthleteMention", "AthleteTerm", "QueryVocabulary"]
 
 _CLIP_WORDS = r"(?:clips?|references?|videos?|footage)"
+_COMPARED = r"(?:with|against|vs|versus|than)"
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 
 
@@ -52,11 +53,12 @@ class AthleteTerm:
     movement: str | None = None
     """The movement family (``sprint``, ``jump``, ``strike``, ``grappling``); ``None`` for an unusable clip."""
     usable: bool = True
+    unusable_reason: str | None = None
 
     @classmethod
     def from_entry(cls, entry: ManifestEntry) -> AthleteTerm:
         """Return the parser's view of a manifest entry."""
-        return cls(entry.id, entry.athlete, entry.sport, entry.movement, entry.usable)
+        return cls(entry.id, entry.athlete, entry.sport, entry.movement, entry.usable, entry.unusable_reason)
 
     def describe(self) -> str:
         """Return ``clip id (athlete name)``, or ``clip id (sport, movement)`` for an unnamed athlete."""
@@ -118,8 +120,8 @@ class QueryVocabulary:
         bare = _alternatives(bare_ids)
         self._bare_pattern = (
             re.compile(
-                rf"(?<![a-z0-9]){_CLIP_WORDS} (?:called |named )?(?P<after>{bare})(?![a-z0-9])"
-                rf"|(?<![a-z0-9])(?P<before>{bare})(?: [a-z]+){{0,2}} {_CLIP_WORDS}(?![a-z0-9])"
+                rf"(?<![a-z0-9])(?:{_CLIP_WORDS} (?:called |named )?|{_COMPARED} (?:the )?)(?P<after>{bare})"
+                rf"(?![a-z0-9])|(?<![a-z0-9])(?P<before>{bare})(?: [a-z]+){{0,2}} {_CLIP_WORDS}(?![a-z0-9])"
             )
             if bare_ids
             else None
@@ -143,6 +145,10 @@ class QueryVocabulary:
     def default(cls) -> QueryVocabulary:
         """Return the vocabulary of :meth:`AthleteLibrary.default` (bundled and user clips), read once a process."""
         return _default_vocabulary()
+
+    def athlete(self, clip_id: str) -> AthleteTerm | None:
+        """Return the clip ``clip_id``, or ``None`` when the library has no such clip."""
+        return next((athlete for athlete in self.athletes if athlete.clip_id == clip_id), None)
 
     def clip_ids(self) -> tuple[str, ...]:
         """Every clip id, sorted."""
@@ -185,13 +191,18 @@ def _canonical_sport(sport: str, terms: tuple[Term, ...]) -> str:
 
 
 def _sport_terms(sports: Iterable[str]) -> tuple[Term, ...]:
-    """Return the static sport phrases plus each library sport they do not cover (parenthetical remarks dropped)."""
-    extra: dict[str, Term] = {}
-    for sport in sports:
-        words = _words(_PARENTHESES.sub("", sport))
-        if words and not any(term.pattern.fullmatch(words) for term in SPORT_TERMS):
-            extra[words] = Term(phrase(re.escape(words)), words)
-    return (*SPORT_TERMS, *extra.values())
+    """Return the sport phrases, naming each sport as the library does (``rugby`` → ``rugby union``).
+
+    A static phrase that covers exactly one library sport (parenthetical remarks dropped) takes its name; a library
+    sport no phrase covers gets its own phrase.
+    """
+    library = {_words(_PARENTHESES.sub("", sport)) for sport in sports} - {""}
+    terms = []
+    for term in SPORT_TERMS:
+        covered = [sport for sport in library if term.pattern.fullmatch(sport)]
+        terms.append(replace(term, value=covered[0]) if len(covered) == 1 else term)
+        library -= set(covered)
+    return (*terms, *(Term(phrase(re.escape(sport)), sport) for sport in sorted(library)))
 
 
 @functools.cache
