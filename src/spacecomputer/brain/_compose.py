@@ -150,17 +150,19 @@ def compose(
     *,
     sentences: Sequence[str] | None = None,
     lead: str | None = None,
+    max_facts: int | None = None,
 ) -> Composition:
     """Compose an answer from ``facts`` then ``passages`` at ``expertise`` (module docstring).
 
     ``sentences`` (one per fact, with ``{n}`` where its citation number goes) replace the standard fact sentences,
     for routes that word their facts themselves (a comparison's findings). ``lead`` opens the answer; it must not
-    state a number (it cites nothing).
+    state a number (it cites nothing). ``max_facts`` replaces the level's number of facts (a look-up states every
+    value asked for).
     """
     style = style_for(expertise)
     citations: list[Citation] = []
     lines: list[str] = [lead] if lead else []
-    limit = len(facts) if sentences is not None else style.facts
+    limit = len(facts) if sentences is not None else (max_facts if max_facts is not None else style.facts)
     used = list(facts[:limit])
     for index, fact in enumerate(used):
         marker = len(citations) + 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -64,6 +65,13 @@ FOLLOW_UP_WORDS = 6
 RUNS_KEPT = 32
 """Runs whose facts are kept loaded (least recently used dropped first)."""
 _RETRIEVED = 5
+ANALYTICS_FACTS = 8
+"""Facts an analytics answer states at most (every side, statistic or event asked for, at any level)."""
+TECHNIQUE_PREFIX = "technique-"
+"""Id prefix of the shipped technique documents."""
+_TECHNIQUE_WORDS = re.compile(r"\b(technique|phase|phases|sprint\w*|punch\w*|header|batting|takedown|tackle|carry)\b")
+_RISK_WORDS = re.compile(r"\b(risk|risks|indicators?|flag\w*|red|yellow|warning\w*)\b")
+_TECHNIQUE_INTENTS = {Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS, Intent.TECHNIQUE_SEARCH}
 
 
 class Orchestrator:
@@ -183,8 +191,16 @@ class Orchestrator:
             return self._runs[stamp]
 
     def retrieve(self, parsed: ParsedQuery, extra: str = "") -> list[Passage]:
-        """Retrieve the passages for ``parsed``: the question with its entities spelled out, hybrid retrieval."""
-        return self.index.search(retrieval_query(parsed, extra), k=_RETRIEVED)
+        """Retrieve the passages for ``parsed``: the question with its entities spelled out, hybrid retrieval.
+
+        Technique documents (``technique-*``) describe whole techniques and name many metrics; they answer
+        questions about a technique, a sport, a phase or a comparison, and are left out of the others, whose
+        answer is in the metric's own document.
+        """
+        passages = self.index.search(retrieval_query(parsed, extra), k=2 * _RETRIEVED)
+        if not _about_technique(parsed):
+            passages = [p for p in passages if not p.doc_id.startswith(TECHNIQUE_PREFIX)]
+        return passages[:_RETRIEVED]
 
     # -- routes --------------------------------------------------------------------------------------------------
 
@@ -227,29 +243,50 @@ class Orchestrator:
             return self._finish(parsed, Route.ANALYTICS, resolution.unavailable, (), score, run_dir=run_dir)
         if not resolution.facts:
             overview = facts.overview()
-            composition = compose(parsed.text, overview, [], parsed.context.expertise)
-            text = "That question names no metric of this run; here is what it holds. " + composition.text
-            return self._finished(parsed, Route.ANALYTICS, replace(composition, text=text), score, run_dir)
+            flagged = [f for f in overview if f.provenance.locator.startswith("biomechanics.risk")]
+            if flagged and _RISK_WORDS.search(parsed.normalised):
+                lead, shown = (
+                    "The risk indicators this run flagged yellow or red (indicators, never diagnoses).",
+                    flagged,
+                )
+            else:
+                lead, shown = "That question names no metric of this run; here is what it holds.", list(overview)
+            composition = compose(
+                parsed.text, shown, [], parsed.context.expertise, lead=lead, max_facts=ANALYTICS_FACTS
+            )
+            return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
         passages = [] if parsed.context.expertise is Expertise.BEGINNER else self.retrieve(parsed)[:1]
-        composition = compose(parsed.text, resolution.facts, passages, parsed.context.expertise)
+        expertise = parsed.context.expertise
+        composition = compose(parsed.text, resolution.facts, passages, expertise, max_facts=ANALYTICS_FACTS)
         return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
 
     def _solver(self, parsed: ParsedQuery, run_dir: Path, score: float) -> Answer:
         row = self._row(parsed, run_dir)
+        instant: Fact | None = None
         if row is None:
-            return clarify_answer(
-                parsed,
-                "At which instant? Give a frame (at frame 40), a time (at 1.2 s) or an event (at landing, at "
-                "left foot strike), or pick a frame in the viewer.",
-                score,
-            )
+            instant = self._peak_load(run_dir)
+            if instant is None or instant.row is None:
+                return clarify_answer(
+                    parsed,
+                    "At which instant? Give a frame (at frame 40), a time (at 1.2 s) or an event (at landing, at "
+                    "left foot strike), or pick a frame in the viewer.",
+                    score,
+                )
+            row = instant.row
         outcome = what_if(run_dir, row, parsed.entities)
         if outcome.clarification is not None:
             return clarify_answer(parsed, outcome.clarification, score)
+        facts, sentences = list(outcome.facts), list(outcome.sentences)
+        if instant is not None:
+            facts.insert(0, instant)
+            sentences.insert(
+                0,
+                f"No instant was named, so this is the instant of your highest estimated ground reaction force, "
+                f"{instant.display} at {instant.time_s:.2f} s (frame {instant.frame}); name another to test it "
+                "there [{n}].",
+            )
         passages = self.retrieve(parsed, "quasi-static joint moments balance")[:1]
-        composition = compose(
-            parsed.text, outcome.facts, passages, parsed.context.expertise, sentences=outcome.sentences
-        )
+        composition = compose(parsed.text, facts, passages, parsed.context.expertise, sentences=sentences)
         return self._finished(parsed, Route.SOLVER, composition, score, run_dir)
 
     def _row(self, parsed: ParsedQuery, run_dir: Path) -> int | None:
@@ -263,6 +300,11 @@ class Orchestrator:
         resolution = self.run_facts(run_dir).resolve(probe, parsed.context)
         rows = [fact.row for fact in resolution.facts if fact.row is not None]
         return rows[0] if rows else None
+
+    def _peak_load(self, run_dir: Path) -> Fact | None:
+        """Find the instant of the run's highest vertical ground reaction force (a what-if's default instant)."""
+        resolution = self.run_facts(run_dir).resolve(Entities(quantity="grf", statistic="max"))
+        return next((f for f in resolution.facts if f.row is not None and f.time_s is not None), None)
 
     def _comparison(self, parsed: ParsedQuery, run_dir: Path, other: Path | None, score: float) -> Answer:
         intent, athlete = parsed.intent, parsed.entities.athlete
@@ -374,6 +416,17 @@ class Orchestrator:
             self._cache[key] = answer
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
+
+
+def _about_technique(parsed: ParsedQuery) -> bool:
+    """Whether a question is about a technique (its intent, a sport or athlete named, technique words)."""
+    entities = parsed.entities
+    return (
+        parsed.intent in _TECHNIQUE_INTENTS
+        or entities.sport is not None
+        or entities.athlete is not None
+        or bool(_TECHNIQUE_WORDS.search(parsed.normalised))
+    )
 
 
 def _ms(started: float) -> float:

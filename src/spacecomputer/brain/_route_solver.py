@@ -46,6 +46,11 @@ class SolverOutcome:
     clarification: str | None = None
 
 
+def _unit(unit: str) -> str:
+    """Return the unit to print after a value, with its space (nothing for a dimensionless ``1``)."""
+    return "" if unit in {"", "1"} else f" {unit}"
+
+
 def _angle_names(entities: Entities) -> list[str]:
     joint = entities.joint or ""
     if joint in {"trunk", "pelvis"}:
@@ -70,7 +75,8 @@ def _moment_fact(change: MomentChange, row: int) -> tuple[Fact, str]:
         estimated_from_video=True,
         numbers=(round(before, 2), round(after, 2)),
     )
-    return fact, f"The {joint} {change.load}: {display}, a {change.direction} [{{n}}]."
+    article = "an" if change.direction[:1] in "aeiou" else "a"
+    return fact, f"The {joint} {change.load}: {display}, {article} {change.direction} [{{n}}]."
 
 
 def _balance_fact(before: Balance, after: Balance, row: int) -> tuple[Fact, str]:
@@ -138,7 +144,7 @@ def what_if(run_dir: Path, row: int, entities: Entities) -> SolverOutcome:
             label=f"{result.objective} ({result.sense})",
             value=result.objective_after,
             unit=result.unit,
-            display=f"{result.objective_before:.4g} → {result.objective_after:.4g} {result.unit}",
+            display=f"{result.objective_before:.4g} → {result.objective_after:.4g}{_unit(result.unit)}",
             provenance=Provenance("solver", f"optimisation on row {row}: objective"),
             row=row,
             note=result.message,
