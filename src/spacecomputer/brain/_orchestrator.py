@@ -48,10 +48,11 @@ from spacecomputer.brain._types import (
     Intent,
     Message,
     ParsedQuery,
+    Provenance,
     QueryContext,
     Route,
 )
-from spacecomputer.brain._validate import validate_answer
+from spacecomputer.brain._validate import numbers_in, validate_answer
 from spacecomputer.config import Settings, get_settings
 from spacecomputer.errors import InvalidInputError, NotFoundError
 from spacecomputer.knowledge import KnowledgeIndex, MiniLMEmbedder, Passage
@@ -69,6 +70,8 @@ ANALYTICS_FACTS = 8
 """Facts an analytics answer states at most (every side, statistic or event asked for, at any level)."""
 TECHNIQUE_PREFIX = "technique-"
 """Id prefix of the shipped technique documents."""
+RISK_PREFIX = "risk-"
+"""Id prefix of the shipped risk-indicator documents."""
 _TECHNIQUE_WORDS = re.compile(r"\b(technique|phase|phases|sprint\w*|punch\w*|header|batting|takedown|tackle|carry)\b")
 _RISK_WORDS = re.compile(r"\b(risk|risks|indicators?|flag\w*|red|yellow|warning\w*)\b")
 _TECHNIQUE_INTENTS = {Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS, Intent.TECHNIQUE_SEARCH}
@@ -190,17 +193,37 @@ class Orchestrator:
             self._runs.move_to_end(stamp)
             return self._runs[stamp]
 
-    def retrieve(self, parsed: ParsedQuery, extra: str = "") -> list[Passage]:
+    def retrieve(self, parsed: ParsedQuery, extra: str = "", *, risk: bool = True) -> list[Passage]:
         """Retrieve the passages for ``parsed``: the question with its entities spelled out, hybrid retrieval.
 
         Technique documents (``technique-*``) describe whole techniques and name many metrics; they answer
         questions about a technique, a sport, a phase or a comparison, and are left out of the others, whose
-        answer is in the metric's own document.
+        answer is in the metric's own document. With ``risk=False`` the risk-indicator documents (``risk-*``) are
+        left out too unless the question is about risk (a look-up of a metric is explained by its own document).
         """
-        passages = self.index.search(retrieval_query(parsed, extra), k=2 * _RETRIEVED)
+        passages = self.index.search(retrieval_query(parsed, extra), k=3 * _RETRIEVED)
         if not _about_technique(parsed):
             passages = [p for p in passages if not p.doc_id.startswith(TECHNIQUE_PREFIX)]
+        if not risk and parsed.entities.risk is None and not _RISK_WORDS.search(parsed.normalised):
+            passages = [p for p in passages if not p.doc_id.startswith(RISK_PREFIX)]
         return passages[:_RETRIEVED]
+
+    def best_documents(self, parsed: ParsedQuery, passages: list[Passage]) -> list[Passage]:
+        """Keep the passages of the documents each ranking puts first: the fusion's, BM25's and the embeddings'.
+
+        An explanation cites the document that answers the question, not the runners-up; when the lexical and the
+        semantic ranking disagree on the best document, both are kept (it is where they differ that fusion helps).
+        """
+        if not passages:
+            return passages
+        query = retrieval_query(parsed)
+        allowed = {p.doc_id for p in passages}
+        best = {passages[0].doc_id}
+        for mode in ("bm25", "dense"):
+            ranked = [p.doc_id for p in self.index.search(query, k=3 * _RETRIEVED, mode=mode) if p.doc_id in allowed]
+            if ranked:
+                best.add(ranked[0])
+        return [p for p in passages if p.doc_id in best]
 
     # -- routes --------------------------------------------------------------------------------------------------
 
@@ -240,7 +263,19 @@ class Orchestrator:
         if resolution.clarification is not None:
             return clarify_answer(parsed, resolution.clarification, score)
         if resolution.unavailable is not None and not resolution.facts:
-            return self._finish(parsed, Route.ANALYTICS, resolution.unavailable, (), score, run_dir=run_dir)
+            reason = Fact(
+                key=f"{resolution.metric or 'metric'}_unavailable",
+                label=f"{(resolution.metric or 'this metric').replace('_', ' ')} unavailable",
+                value=None,
+                unit="",
+                display=resolution.unavailable,
+                provenance=Provenance("run files", f"the reason they give for {resolution.metric or 'it'}"),
+                numbers=tuple(float(n) for n in numbers_in(resolution.unavailable)),
+            )
+            text = f"Not available for this run: {resolution.unavailable.rstrip('.')} [{{n}}]."
+            composition = compose(parsed.text, (reason,), [], parsed.context.expertise, sentences=(text,))
+            answer = self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
+            return replace(answer, follow_ups=("Which risk indicators were flagged in this run?",))
         if not resolution.facts:
             overview = facts.overview()
             flagged = [f for f in overview if f.provenance.locator.startswith("biomechanics.risk")]
@@ -255,7 +290,8 @@ class Orchestrator:
                 parsed.text, shown, [], parsed.context.expertise, lead=lead, max_facts=ANALYTICS_FACTS
             )
             return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
-        passages = [] if parsed.context.expertise is Expertise.BEGINNER else self.retrieve(parsed)[:1]
+        beginner = parsed.context.expertise is Expertise.BEGINNER
+        passages = [] if beginner else self.retrieve(parsed, risk=False)[:1]
         expertise = parsed.context.expertise
         composition = compose(parsed.text, resolution.facts, passages, expertise, max_facts=ANALYTICS_FACTS)
         return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
@@ -333,7 +369,7 @@ class Orchestrator:
         if run_dir is not None and parsed.intent is Intent.EXPLANATION:
             run = self.run_facts(run_dir)
             facts = run.related(parsed.entities) or run.resolve(parsed.entities, parsed.context).facts
-        passages = self.retrieve(parsed)
+        passages = self.best_documents(parsed, self.retrieve(parsed))
         if not passages and not facts:
             text = "I have no source on that in the knowledge base, so I will not guess."
             return self._finish(parsed, Route.LOCAL, text, (), score)
