@@ -74,6 +74,14 @@ RISK_PREFIX = "risk-"
 """Id prefix of the shipped risk-indicator documents."""
 _TECHNIQUE_WORDS = re.compile(r"\b(technique|phase|phases|sprint\w*|punch\w*|header|batting|takedown|tackle|carry)\b")
 _RISK_WORDS = re.compile(r"\b(risk|risks|indicators?|flag\w*|red|yellow|warning\w*)\b")
+_WHOLE_BODY = frozenset(
+    re.findall(
+        r"\w+",
+        "speed vertical_velocity height jump_height flight_time takeoff_velocity margin_of_stability com_over_base "
+        "energy step_length step_frequency contact_time grf",
+    )
+)
+"""Quantities of the whole body: a follow-up naming one does not inherit the previous question's joint."""
 _TECHNIQUE_INTENTS = {Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS, Intent.TECHNIQUE_SEARCH}
 
 
@@ -489,6 +497,8 @@ def follow_up_of(parsed: ParsedQuery, previous: ParsedQuery) -> ParsedQuery:
         return parsed
     named = (now.side, now.statistic, now.event, now.time_s, now.frame, now.joint, now.quantity)
     if len(parsed.normalised.split()) > FOLLOW_UP_WORDS or now.athlete is not None or all(n is None for n in named):
+        return parsed
+    if now.quantity in _WHOLE_BODY or now.risk is not None:  # "how high did I jump?" is a new subject
         return parsed
     entities = replace(
         now,
