@@ -12,8 +12,9 @@ context (no LLM configured: the local routes). Printed:
   query (the question with its entities spelled out), over the questions that list relevant documents;
 - **citations** on answers that cite passages: precision = cited passages whose document is labelled relevant,
   recall = labelled documents cited (questions with labelled documents);
-- **abstention**: an unanswerable question must get a refusal, a clarification or an answer that states no number
-  of the run; an answerable one must not be refused or clarified;
+- **abstention**: an unanswerable question must get a refusal, a clarification or an answer that gives no value
+  (an unavailable metric is answered with the run's reason, a fact without a value); an answerable one must not
+  be refused or clarified;
 - **validation**: answers that failed their own validation (must be 0);
 - **latency** p50/p95 per route (answer cache cleared: every question answered cold), after one warm-up question.
 
@@ -193,7 +194,7 @@ def main() -> None:
             precision.append(len(cited & set(expected["docs"])) / len(cited))
             recall.append(len(cited & set(expected["docs"])) / len(set(expected["docs"])))
         abstained = answer.route in {Route.REFUSAL, Route.CLARIFY} or not any(
-            n.origin == "analysis" for n in answer.numbers
+            fact.value is not None for fact in answer.facts
         )
         if item["answerable"]:
             answerable += 1
