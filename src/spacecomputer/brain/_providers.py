@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from spacecomputer.brain._provider_base import (
     Answer,
@@ -133,21 +133,26 @@ class AnthropicProvider(RetryingProvider):
                 messages=turns,
                 timeout=timeout_s,
             )
-        except anthropic.APIStatusError as error:
-            raise status_failure(error.status_code, error.response.headers, error.message) from error
-        except anthropic.APITimeoutError as error:
-            raise AttemptError("timeout", f"no answer within {timeout_s:.3g} s", retryable=True) from error
-        except anthropic.APIConnectionError as error:
-            raise AttemptError("connection", str(error.__cause__ or error), retryable=True) from error
-        except (anthropic.APIResponseValidationError, json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise malformed(f"the answer is not a Messages API response: {error}") from error
-        except anthropic.AnthropicError as error:
-            raise AttemptError("sdk_error", f"{type(error).__name__}: {error}", retryable=False) from error
+        except (anthropic.AnthropicError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _sdk_failure(error, anthropic, timeout_s=timeout_s, expected="a Messages API response") from error
         return _read_anthropic(message)
 
     def close(self) -> None:
         """Close the SDK client's connections."""
         self._client.close()
+
+
+def _sdk_failure(error: Exception, sdk: Any, *, timeout_s: float, expected: str) -> AttemptError:
+    """Translate an exception of the Anthropic or OpenAI SDK (their error classes have the same names)."""
+    if isinstance(error, sdk.APIStatusError):
+        return status_failure(error.status_code, error.response.headers, error.message)
+    if isinstance(error, sdk.APITimeoutError):  # a subclass of APIConnectionError: tested first
+        return AttemptError("timeout", f"no answer within {timeout_s:.3g} s", retryable=True)
+    if isinstance(error, sdk.APIConnectionError):
+        return AttemptError("connection", str(error.__cause__ or error), retryable=True)
+    if isinstance(error, (sdk.APIResponseValidationError, json.JSONDecodeError, UnicodeDecodeError)):
+        return malformed(f"the answer is not {expected}: {error}")
+    return AttemptError("sdk_error", f"{type(error).__name__}: {error}", retryable=False)
 
 
 def _read_anthropic(message: object) -> Answer:
@@ -212,16 +217,8 @@ class _OpenAIChatProvider(RetryingProvider):
                 temperature=request.temperature,
                 timeout=timeout_s,
             )
-        except openai.APIStatusError as error:
-            raise status_failure(error.status_code, error.response.headers, error.message) from error
-        except openai.APITimeoutError as error:
-            raise AttemptError("timeout", f"no answer within {timeout_s:.3g} s", retryable=True) from error
-        except openai.APIConnectionError as error:
-            raise AttemptError("connection", str(error.__cause__ or error), retryable=True) from error
-        except (openai.APIResponseValidationError, json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise malformed(f"the answer is not a chat completion: {error}") from error
-        except openai.OpenAIError as error:
-            raise AttemptError("sdk_error", f"{type(error).__name__}: {error}", retryable=False) from error
+        except (openai.OpenAIError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _sdk_failure(error, openai, timeout_s=timeout_s, expected="a chat completion") from error
         return _read_openai(completion)
 
     def close(self) -> None:
