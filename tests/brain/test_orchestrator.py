@@ -185,3 +185,18 @@ def test_a_what_if_reports_the_moments_it_moves(orchestrator: Orchestrator, shor
     assert "balance_change" in keys
     change = next(f for f in answer.facts if f.key == "left_knee_flexion_change")
     assert 0.0 < change.numbers[2] <= 20.05  # 20° more, or less where the joint limit stops it
+
+
+def test_which_feet_are_on_the_ground_at_a_frame(orchestrator: Orchestrator, short_run: Path) -> None:
+    from spacecomputer._outputs import read_metrics_csv
+
+    series = read_metrics_csv(short_run / "metrics.csv")
+    row = next(i for i, frame in enumerate(series["video_frame"]) if frame == 20)
+    answer = orchestrator.ask("Which feet are on the ground at the current frame?", short_run,
+                              context=QueryContext(frame=20))  # fmt: skip
+    assert answer.route is Route.ANALYTICS
+    for foot in ("left", "right"):
+        fact = next(f for f in answer.facts if f.key == f"{foot}_contact@{row}")
+        expected = series[f"{foot}_contact"][row]
+        assert fact.value == expected or (fact.value is None and expected != expected)
+        assert fact.display in {"on the ground", "off the ground", "unknown"}

@@ -30,6 +30,7 @@ Rules:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -145,6 +146,8 @@ class RunFacts:
         if joint is not None and joint not in (*BILATERAL_JOINTS, "trunk", "pelvis", "com"):
             return Resolution(clarification=self._clarifier.unknown_joint(joint))
         if quantity is None and joint is None:
+            if entities.event == "contact" and (entities.frame is not None or entities.time_s is not None):
+                return self._contact_state(entities, context, side)
             if entities.event is not None:
                 return self._timeline.events(entities.event, side)
             if entities.frame is not None or entities.time_s is not None:
@@ -164,6 +167,37 @@ class RunFacts:
         ):
             return self._timeline.phases("contact" if quantity == "contact_time" else "flight", side, metric=quantity)
         return self._resolve_specs(specs, entities, context, self._timeline, self._reader)
+
+    def _contact_state(self, entities: Entities, context: QueryContext, side: str | None) -> Resolution:
+        """Which feet are on the ground at a frame or time: ``<side>_contact`` of metrics.csv at that row."""
+        assert self._timeline is not None  # checked by resolve
+        probe = Entities(frame=entities.frame, time_s=entities.time_s)
+        anchors = self._timeline.anchors(probe, context, "contact_state")
+        if isinstance(anchors, Resolution):
+            return anchors
+        facts = []
+        for anchor in anchors:
+            for foot in ("left", "right") if side in (None, "both") else (side,):
+                column = self.series.get(f"{foot}_contact")
+                if column is None:
+                    continue
+                value = float(column[anchor.at.row])
+                known = not math.isnan(value)
+                state = ("on the ground" if value >= 0.5 else "off the ground") if known else "unknown"
+                facts.append(
+                    make_fact(
+                        key=f"{foot}_contact@{anchor.at.row}",
+                        label=f"{foot} foot",
+                        value=value if known else None,
+                        unit="",
+                        display=state,
+                        provenance=Provenance("metrics.csv", f"{foot}_contact row {anchor.at.row}"),
+                        at=anchor.at,
+                    )
+                )
+        if not facts:
+            return Resolution(metric="contact_state", unavailable="this run has no foot-contact columns")
+        return Resolution(tuple(facts), "contact_state")
 
     def overview(self) -> tuple[Fact, ...]:
         """Headline facts of the run: duration, frames, movement, the family's headline scalars, red/yellow risks."""
