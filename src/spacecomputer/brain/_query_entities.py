@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._analytics_vocab import ANGLES
 from ._query_lexicon import (
     DOMAIN_WORDS,
     EVENT_TERMS,
@@ -172,10 +173,12 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
     joints = [term.value for _, term in sorted(_all(masked, JOINT_TERMS), key=lambda found: found[0])]
     risk_term = min(risk_found, key=lambda found: found[0])[1] if risk_found else None
     implied_joint = (quantity_term.joint if quantity_term else None) or (risk_term.joint if risk_term else None)
-    joint = joints[0] if joints else implied_joint
     quantity = (
         quantity_term.value if quantity_term else "asymmetry" if risk_term and risk_term.value == "asymmetry" else None
     )
+    # Of several joints named, the first that has the angle asked for ("my knee … left hip adduction peak").
+    fitting = [j for j in joints if quantity is not None and quantity in ANGLES.get(j, {})]
+    joint = (fitting or joints)[0] if joints else implied_joint
     unknown_body = tuple((m.group(), term.value) for term in UNKNOWN_BODY_TERMS for m in masked.take(term.pattern))
     sport = _first(masked.text, vocabulary.sport_terms)
     statistic = _statistic(statistic, quantity_term, text)
