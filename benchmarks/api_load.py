@@ -1,9 +1,11 @@
 """Load on the platform API served by uvicorn on 127.0.0.1: cached metric reads, concurrent uploads, Ray job throughput.
 
-(a) ``reads``: one user's ``GET /api/v1/analyses/{id}/metrics`` (the run's per-frame series as JSON columns, from
-    the cache once read) by one httpx async client on ``--concurrency`` connections for ``--duration-s`` after a
-    warm-up: requests/s, p50 and p99 latency. The run is ``make run``'s newest ``runs/sports2d-demo-*``, else the
-    sample analysed once into ``benchmarks/.cache/api-load-run`` (or ``--run``).
+(a) ``reads``: one user's ``GET /api/v1/analyses/{id}/metrics`` (the run's per-frame series as JSON columns, about
+    190 kB, from the cache once read) on ``--concurrency`` keep-alive connections for ``--duration-s`` after a
+    warm-up: requests/s, p50 and p99 latency. The client is raw asyncio streams on uvloop in
+    ``--client-processes`` processes, a few µs of Python per request, so that it takes little of the cores it
+    shares with the server. The run is ``make run``'s newest ``runs/sports2d-demo-*``, else the sample analysed
+    once into ``benchmarks/.cache/api-load-run`` (or ``--run``).
 (b) ``uploads``: ``--uploads`` different 10 MiB videos (the sample padded by a top-level ``free`` box of seeded
     random bytes) at once, each created, sent in chunks and completed through the videos API by one of
     ``--upload-users`` users; then each stored one is downloaded, its SHA-256 compared, and looked for in the listing.
@@ -14,9 +16,10 @@ Targets (the issue's): (a) ≥ 1,000 requests/s with p99 under 50 ms on this 2-c
 intact or refused with 429/503 and ``Retry-After``, none lost or corrupted. (c) has none: figures only.
 
 The server (``uvicorn --factory spacecomputer.api._app:create_app``, ``--server-workers`` processes, on the same
-cores as the client) takes its settings from the environment (``SPACECOMPUTER_*``; default: the embedded set in a
-temporary folder), runs no jobs, and has plan limits far above the load: the limiter counts, never refuses (set
-``SPACECOMPUTER_PLAN_LIMITS`` to load it under real limits: uploads are then refused with 429 and Retry-After).
+cores as the client; on uvloop and httptools, which uvicorn picks when installed) takes its settings from the
+environment (``SPACECOMPUTER_*``; default: the embedded set in a temporary folder), runs no jobs, writes no access
+log (uvicorn's ``--log-level warning``), and has plan limits far above the load: the limiter counts, never refuses
+(set ``SPACECOMPUTER_PLAN_LIMITS`` to load it under real limits: uploads are then refused with 429 and Retry-After).
 
 Run: ``.venv/bin/python benchmarks/api_load.py [--parts reads uploads jobs] [--concurrency 16 64 256]``.
 """
@@ -28,6 +31,7 @@ import asyncio
 import hashlib
 import importlib.util
 import json
+import multiprocessing
 import os
 import secrets
 import socket
@@ -39,6 +43,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +51,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import uvloop
 
 from spacecomputer.api._analyses import import_run
 from spacecomputer.api._platform import open_platform
@@ -176,32 +182,92 @@ class ReadFigures:
         return fast and set(self.statuses) == {200}
 
 
-async def read_load(
-    base_url: str, headers: dict[str, str], path: str, *, concurrency: int, duration_s: float, warmup_s: float
-) -> ReadFigures:
-    """Hammer ``path`` from ``concurrency`` connections; figures of the requests started after the warm-up."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=60.0) as client:
-        first = await client.get(path)
-        first.raise_for_status()
-        assert first.json()["rows"] > 0, first.text[:200]
-        measured_from = time.perf_counter() + warmup_s
-        stop_at = measured_from + duration_s
-        latencies_ms: list[float] = []
-        statuses: Counter[int] = Counter()
-        finished_at = [measured_from]
+def _get_request(base_url: str, path: str, headers: dict[str, str]) -> bytes:
+    """Return the bytes of one keep-alive ``GET path`` with ``headers`` (HTTP/1.1)."""
+    host = base_url.split("://", 1)[1]
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{name}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-        async def one_connection() -> None:
-            while (started := time.perf_counter()) < stop_at:
-                status = (await client.get(path)).status_code
-                ended = time.perf_counter()
+
+async def _response(reader: asyncio.StreamReader) -> int:
+    """Read one response with a ``Content-Length`` body (what the read route sends); return its status."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    fields = dict(line.split(":", 1) for line in head[1:] if ":" in line)
+    length = next(int(value) for name, value in fields.items() if name.strip().lower() == "content-length")
+    await reader.readexactly(length)
+    return int(head[0].split(" ", 2)[1])
+
+
+async def _connections(
+    base_url: str, request: bytes, connections: int, measured_from: float, stop_at: float
+) -> tuple[list[float], Counter[int], float]:
+    host, port = base_url.split("://", 1)[1].rsplit(":", 1)
+    latencies_ms: list[float] = []
+    statuses: Counter[int] = Counter()
+    finished_at = [measured_from]
+
+    async def one_connection() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while (started := time.time()) < stop_at:
+                writer.write(request)
+                status = await _response(reader)
+                ended = time.time()
                 if started >= measured_from:
                     latencies_ms.append((ended - started) * 1000.0)
                     statuses[status] += 1
                     finished_at[0] = max(finished_at[0], ended)
+        finally:
+            writer.close()
 
-        await asyncio.gather(*(one_connection() for _ in range(concurrency)))
-    return ReadFigures(concurrency, latencies_ms, statuses, len(latencies_ms) / (finished_at[0] - measured_from))
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    return latencies_ms, statuses, finished_at[0]
+
+
+def client_process(
+    base_url: str, request: bytes, connections: int, measured_from: float, stop_at: float
+) -> tuple[list[float], Counter[int], float]:
+    """Run ``connections`` keep-alive connections sending ``request`` until ``stop_at`` (Unix time) in this process.
+
+    Returns the latencies (ms) and statuses of the requests started from ``measured_from`` on, and when the last
+    of them ended. The client is raw asyncio streams on uvloop, a few µs of Python per request, so that it takes as
+    little as it can of the cores the server shares.
+    """
+    return uvloop.run(_connections(base_url, request, connections, measured_from, stop_at))
+
+
+async def read_load(
+    base_url: str,
+    headers: dict[str, str],
+    path: str,
+    *,
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float,
+    clients: ProcessPoolExecutor,
+    client_processes: int,
+) -> ReadFigures:
+    """Hammer ``path`` from ``concurrency`` connections spread over ``client_processes``; figures after the warm-up."""
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as client:
+        first = await client.get(path)
+        first.raise_for_status()
+        assert first.json()["rows"] > 0, first.text[:200]
+    request = _get_request(base_url, path, headers)
+    measured_from = time.time() + warmup_s
+    stop_at = measured_from + duration_s
+    shares = [concurrency // client_processes + (i < concurrency % client_processes) for i in range(client_processes)]
+    loop = asyncio.get_running_loop()
+    parts = await asyncio.gather(
+        *(
+            loop.run_in_executor(clients, client_process, base_url, request, share, measured_from, stop_at)
+            for share in shares
+            if share
+        )
+    )
+    latencies_ms = [latency for part in parts for latency in part[0]]
+    statuses: Counter[int] = sum((part[1] for part in parts), Counter())
+    finished_at = max(part[2] for part in parts)
+    return ReadFigures(concurrency, latencies_ms, statuses, len(latencies_ms) / (finished_at - measured_from))
 
 
 def upload_bytes(base: bytes, index: int) -> bytes:
@@ -339,19 +405,32 @@ async def reads_part(args: argparse.Namespace, base_url: str, settings: Settings
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as client:
         owner_id, headers = await sign_up(client)
     path = f"/api/v1/analyses/{await seed_analysis(settings, owner_id, run)}/metrics"
-    print(f"\n(a) cached reads of {path} (run {run.name}), {args.duration_s:g} s each")
+    print(
+        f"\n(a) cached reads of {path} (run {run.name}), {args.duration_s:g} s each, "
+        f"from {args.client_processes} client process(es)"
+    )
     print(f"{'connections':>11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  statuses")
     reads = []
-    for concurrency in args.concurrency:
-        figures = await read_load(
-            base_url, headers, path, concurrency=concurrency, duration_s=args.duration_s, warmup_s=2.0
-        )
-        reads.append(figures)
-        print(
-            f"{concurrency:>11} {figures.requests_per_s:>9.0f} {figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f}"
-            f"  {dict(figures.statuses)}",
-            flush=True,
-        )
+    context = multiprocessing.get_context("spawn")  # a fork would copy this process's running event loop
+    with ProcessPoolExecutor(args.client_processes, mp_context=context) as clients:
+        list(clients.map(time.sleep, [0.0] * args.client_processes))  # started and imported before any clock runs
+        for concurrency in args.concurrency:
+            figures = await read_load(
+                base_url,
+                headers,
+                path,
+                concurrency=concurrency,
+                duration_s=args.duration_s,
+                warmup_s=2.0,
+                clients=clients,
+                client_processes=args.client_processes,
+            )
+            reads.append(figures)
+            print(
+                f"{concurrency:>11} {figures.requests_per_s:>9.0f} {figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f}"
+                f"  {dict(figures.statuses)}",
+                flush=True,
+            )
     return reads
 
 
@@ -435,6 +514,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--duration-s", type=float, default=10.0)
     parser.add_argument("--server-workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--client-processes", type=int, default=2, help="processes of the load client of (a)")
     parser.add_argument("--run", type=Path, default=None, help="run folder whose metrics are read")
     parser.add_argument("--uploads", type=int, default=100)
     parser.add_argument("--upload-users", type=int, default=10)

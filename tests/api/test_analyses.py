@@ -302,9 +302,13 @@ async def test_deleting_an_analysis_removes_its_files_rows_and_cached_reads(
             assert (await api.client.get(base + path, headers=owner.headers)).status_code == 200
         cached = analysis_cache_prefix(owner.id, analysis_id)
         assert json.loads(await api.platform.cache.get(cached + "results"))["pose"]["frames"] == 40
+        assert await api.platform.cache.get(cached + "succeeded") is True  # reads now skip the analysis row
+        assert api.platform.documents.get(cached + "metrics_json") is not None
         assert (await api.client.delete(base, headers=owner.headers)).status_code == 204
         assert await api.platform.cache.get(cached + "results") is None
         assert await api.platform.cache.get(cached + "metrics_json") is None
+        assert await api.platform.cache.get(cached + "succeeded") is None
+        assert api.platform.documents.drop_prefix(cached) == 0  # this process's copies went with them
         assert not await run_exists(api, owner, analysis_id)
         assert (await api.client.get(base + "/results", headers=owner.headers)).status_code == 404
 

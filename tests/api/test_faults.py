@@ -180,19 +180,21 @@ async def test_redis_stopped_mid_run_degrades_the_cache_and_rate_limits_and_answ
         assert [answer.status_code for answer in tries] == [200, 200, 200, 429]
         assert int(tries[-1].headers["retry-after"]) > 0
         exposition = (await api.client.get("/metrics")).text
+        # Each read asked the failing cache whether the analysis is the owner's, then the database; the documents
+        # themselves came from this process's memo, which never needed Redis.
         errors = metric_value(
-            exposition, "spacecomputer_cache_requests_total", cache="analysis_results", result="error"
+            exposition, "spacecomputer_cache_requests_total", cache="analysis_succeeded", result="error"
         )
-        assert errors >= 5, exposition  # each read of the results went past the failing cache
+        assert errors >= 15, exposition
 
         own_redis.start()
         await ready_when(api, "ok")
-        hits = metric_value(exposition, "spacecomputer_cache_requests_total", cache="analysis_results", result="hit")
+        hits = metric_value(exposition, "spacecomputer_cache_requests_total", cache="analysis_succeeded", result="hit")
         for _ in range(2):  # a miss that fills the new, empty Redis, then a hit
             assert (await api.client.get(reads[0], headers=owner.headers)).content == before[reads[0]]
         exposition = (await api.client.get("/metrics")).text
         assert (
-            metric_value(exposition, "spacecomputer_cache_requests_total", cache="analysis_results", result="hit")
+            metric_value(exposition, "spacecomputer_cache_requests_total", cache="analysis_succeeded", result="hit")
             == hits + 1
         )
 

@@ -118,6 +118,8 @@ async def test_deleting_an_account_removes_its_rows_blobs_and_cache_entries(api:
         await platform.blobs.put_bytes(f"{user_blob_prefix(account.id)}{name}", b"data")
     await platform.blobs.put_bytes(f"{user_blob_prefix(bystander.id)}videos/v2/original", b"theirs")
     await platform.cache.set(f"{user_cache_prefix(account.id)}metrics:1", {"cached": True})
+    platform.documents.put(f"{user_cache_prefix(account.id)}analysis:1:results", "{}")
+    platform.documents.put(f"{user_cache_prefix(bystander.id)}analysis:2:results", "{}")
     await api.client.get("/api/v1/users/me", headers=account.headers)  # caches the account's facts too
 
     response = await api.client.delete("/api/v1/users/me", headers=account.headers)
@@ -136,6 +138,8 @@ async def test_deleting_an_account_removes_its_rows_blobs_and_cache_entries(api:
     assert await platform.blobs.delete_prefix(user_blob_prefix(account.id)) == 0
     assert await platform.blobs.read_bytes(f"{user_blob_prefix(bystander.id)}videos/v2/original") == b"theirs"
     assert await platform.cache.get(f"{user_cache_prefix(account.id)}metrics:1") is None
+    assert platform.documents.get(f"{user_cache_prefix(account.id)}analysis:1:results") is None
+    assert platform.documents.get(f"{user_cache_prefix(bystander.id)}analysis:2:results") == "{}"
     after = await api.client.get("/api/v1/users/me", headers=account.headers)
     assert after.status_code == 401
     assert after.json()["error"]["details"]["reason"] == "unknown_user"

@@ -163,6 +163,7 @@ async def delete_account(platform: Platform, user_id: uuid.UUID) -> AccountDelet
         blobs_deleted += await platform.blobs.delete_prefix(prefix)
     except UpstreamUnavailableError:
         _log.error("blobs under %s may remain after deleting account %s", prefix, user_id)
+    platform.documents.drop_prefix(user_cache_prefix(user_id))
     cache_entries_deleted = 0
     for cache_prefix in (user_cache_prefix(user_id), f"totp:{totp_replay_key(user_id)}:"):
         try:

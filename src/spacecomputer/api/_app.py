@@ -8,13 +8,14 @@ router gets ``settings.max_request_body_bytes`` as its body limit unless it decl
 The back ends open in the app's lifespan (:func:`~spacecomputer.api._platform.open_platform`), then the job service
 (:func:`~spacecomputer.api._jobs.run_jobs`: the runner and its executor, when this API runs jobs), so building an
 app is cheap and does no I/O; run it with uvicorn, or in tests with ``app.router.lifespan_context``. Shutdown goes in
-reverse: the runner hands unfinished jobs back to the queue before the database closes.
+reverse: the runner hands unfinished jobs back to the queue before the database closes. With ``otlp_endpoint`` set,
+the lifespan first starts exporting traces (:class:`~spacecomputer.api._tracing.Tracing`) and flushes them last.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
@@ -28,13 +29,14 @@ from spacecomputer.api._metrics import HttpMetrics
 from spacecomputer.api._middleware import RateLimitMiddleware, RequestContextMiddleware
 from spacecomputer.api._platform import open_platform
 from spacecomputer.api._platform_metrics import PlatformMetrics
-from spacecomputer.api.routes import admin, analyses, api_keys, athletes, auth, health, poses, users, videos
+from spacecomputer.api._tracing import Tracing, telemetry_config
+from spacecomputer.api.routes import admin, ai, analyses, api_keys, athletes, auth, health, poses, users, videos
 from spacecomputer.config import Settings, get_settings
 from spacecomputer.jobs import Executor
 
 __all__ = ["API_PREFIX", "API_ROUTERS", "DOCS_PATHS", "create_app"]
 
-API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, videos, analyses, athletes, poses, health)
+API_ROUTERS: tuple[ModuleType, ...] = (users, auth, api_keys, admin, videos, analyses, athletes, poses, ai, health)
 """Route modules included, in this order (first match wins)."""
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 """The Swagger UI's paths (their Content-Security-Policy lets the page load its script)."""
@@ -76,18 +78,25 @@ def create_app(settings: Settings | None = None, *, executor: Executor | None = 
     settings = settings if settings is not None else get_settings()
     metrics = HttpMetrics()
     platform_metrics = PlatformMetrics(metrics.registry)
+    tracing = Tracing.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            open_platform(settings) as platform,
-            run_jobs(platform, platform_metrics, executor=executor) as jobs,
-        ):
+        async with AsyncExitStack() as stack:
+            if tracing is not None:
+                await stack.enter_async_context(tracing.exporting())
+            platform = await stack.enter_async_context(
+                open_platform(settings, tracer=tracing.tracer if tracing is not None else None)
+            )
+            jobs = await stack.enter_async_context(run_jobs(platform, platform_metrics, executor=executor))
             app.state.platform = platform
             app.state.jobs = jobs
             try:
                 yield
             finally:
+                if getattr(app.state, "ai", None) is not None:  # the brain, opened by the first question
+                    app.state.ai.close()
+                    app.state.ai = None
                 del app.state.platform, app.state.jobs
 
     app = FastAPI(
@@ -99,6 +108,7 @@ def create_app(settings: Settings | None = None, *, executor: Executor | None = 
         docs_url=DOCS_PATHS[0],
         swagger_ui_oauth2_redirect_url=DOCS_PATHS[1],
         redoc_url=None,
+        telemetry=telemetry_config(tracing, untraced_paths=health.HEALTH_PATHS),
         # Automatic form parsing (login): a few small fields, no files (our own bounds; uploads stream their bodies).
         form_limits={"max_fields": 20, "max_files": 0, "max_part_size": 64 * 1024},
     )
@@ -139,5 +149,6 @@ def create_app(settings: Settings | None = None, *, executor: Executor | None = 
         metrics=metrics,
         hsts=settings.public_base_url.startswith("https://"),
         docs_paths=DOCS_PATHS,
+        traced=tracing is not None,
     )
     return app

@@ -1,5 +1,8 @@
 """Typed dependencies of the routes: ``Annotated`` aliases a route names as a parameter type.
 
+Every dependency is ``async def``, even one that only reads an attribute: FastAPI runs a plain ``def`` dependency
+in its thread pool, and a hop to a thread and back costs more than the whole of a cached read.
+
 ::
 
     async def my_route(session: SessionDep, user: CurrentUser) -> ...
@@ -61,7 +64,7 @@ _bearer_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/users/login", auto
 _api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     """Return the platform the app's lifespan opened."""
     platform: Platform = request.app.state.platform
     return platform
@@ -70,7 +73,7 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_settings_of_app(platform: PlatformDep) -> Settings:
+async def get_settings_of_app(platform: PlatformDep) -> Settings:
     """Return the settings the platform was built from."""
     return platform.settings
 
@@ -81,12 +84,12 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_blobs(platform: PlatformDep) -> BlobStore:
+async def get_blobs(platform: PlatformDep) -> BlobStore:
     """Return the blob store."""
     return platform.blobs
 
 
-def get_cache(platform: PlatformDep) -> Cache:
+async def get_cache(platform: PlatformDep) -> Cache:
     """Return the cache."""
     return platform.cache
 

@@ -11,7 +11,8 @@ What runs where is a matter of settings::
 With ``run_jobs_in_api``, :func:`run_jobs` starts a :class:`~spacecomputer.jobs.JobRunner` (heartbeat, staleness and
 polling from the settings), registers the ``executor`` readiness check (optional: the API serves reads without it,
 so ``/ready`` says ``degraded``), and at shutdown stops the runner (runs in flight get ``job_stop_grace_s`` to
-finish, then go back to the queue) before shutting the executor down. Either way it keeps the job gauges of
+finish, then go back to the queue) before shutting the executor down. With tracing configured, each run gets a
+span (``_tracing.TracedExecutor``). Either way it keeps the job gauges of
 :class:`~spacecomputer.api._platform_metrics.PlatformMetrics` current.
 
 Ctrl-C
@@ -39,6 +40,7 @@ import sqlalchemy as sa
 
 from spacecomputer.api._platform import Platform
 from spacecomputer.api._platform_metrics import PlatformMetrics
+from spacecomputer.api._tracing import TracedExecutor
 from spacecomputer.config import Settings
 from spacecomputer.jobs import (
     BlobStoreConfig,
@@ -235,6 +237,8 @@ async def run_jobs(
             if executor is None:
                 executor = build_executor(settings)
                 stack.callback(executor.shutdown)
+            if platform.tracer is not None:
+                executor = TracedExecutor(executor, platform.tracer)
             runner = JobRunner(
                 platform.jobs,
                 executor,

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 
 import structlog
+from opentelemetry import trace
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +36,7 @@ from spacecomputer.api._errors import (
     response_for_error,
 )
 from spacecomputer.api._metrics import UNMATCHED_ROUTE, HttpMetrics
+from spacecomputer.api._tracing import REQUEST_ID_ATTRIBUTE
 from spacecomputer.api.security import rate_limit_key
 from spacecomputer.errors import AuthenticationError, SpaceComputerError
 
@@ -52,8 +54,9 @@ HSTS = "max-age=63072000; includeSubDomains"
 """Strict-Transport-Security on HTTPS (two years, the usual preload-list value)."""
 _REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _MAX_REWRITTEN_BODY_BYTES = 64 * 1024
+_access_logger = logging.getLogger("spacecomputer.api.access")
 _access_log = structlog.wrap_logger(
-    logging.getLogger("spacecomputer.api.access"),
+    _access_logger,
     processors=[
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.JSONRenderer(sort_keys=True),
@@ -86,14 +89,25 @@ class RequestContextMiddleware:
         Send ``Strict-Transport-Security`` on every response (the public URL is HTTPS), not only on HTTPS requests.
     docs_paths
         Paths answered with :data:`DOCS_CSP` instead of :data:`API_CSP`.
+    traced
+        Requests are traced (``_tracing``): put the request id on the request's span, and an unexpected exception.
 
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics, hsts: bool, docs_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: HttpMetrics,
+        hsts: bool,
+        docs_paths: Iterable[str] = (),
+        traced: bool = False,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.hsts = hsts
         self.docs_paths = frozenset(docs_paths)
+        self.traced = traced
 
     def _security_headers(self, scope: Scope, headers: MutableHeaders) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -112,6 +126,8 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(Headers(scope=scope)) or str(uuid.uuid4())
         scope[REQUEST_ID_KEY] = request_id
+        span = trace.get_current_span() if self.traced else trace.INVALID_SPAN  # FastAPI's span of this request
+        span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
         started_at = time.perf_counter()
         status = 500
         response_started = False
@@ -145,6 +161,7 @@ class RequestContextMiddleware:
         except Exception as error:
             if response_started:
                 raise
+            span.record_exception(error)
             await record_unexpected_error(scope, error)
             response = error_response(500, "internal_error", "internal server error", request_id=request_id)
             await response(scope, receive, send_with_context)
@@ -180,6 +197,8 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log_access(scope: Scope, *, request_id: str, route: str, status: int, duration_s: float) -> None:
+        if not _access_logger.isEnabledFor(logging.INFO):  # structlog would render the line before the level check
+            return
         caller = scope.get(CALLER_KEY)
         client = scope.get("client")
         _access_log.info(

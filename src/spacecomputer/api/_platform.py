@@ -25,6 +25,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from opentelemetry.trace import Tracer
+
+from spacecomputer.api._memo import DocumentMemo
+from spacecomputer.api._tracing import trace_statements
+from spacecomputer.api._tracing_stores import TracedBlobStore, TracedCache
 from spacecomputer.api.security import PasswordHasher, RateLimiter, TokenService
 from spacecomputer.config import Settings
 from spacecomputer.errors import InvalidInputError, UpstreamUnavailableError
@@ -122,6 +127,10 @@ class Platform:
         The durable job queue (enqueue, cancel, inspect); the runner that executes jobs is the app's.
     athletes
         The elite library, read once at start (clips added later appear after a restart).
+    documents
+        This process's copy of the run documents read last (``_memo``), in front of ``cache``.
+    tracer
+        Where the spans of the platform's work come from when tracing is configured (``_tracing``), else ``None``.
     readiness
         Name → check, pinged by ``/ready``; other parts (the job executor) add theirs with
         :meth:`add_readiness_check`.
@@ -138,6 +147,8 @@ class Platform:
     passwords: PasswordHasher
     jobs: JobQueue
     athletes: AthleteLibrary
+    documents: DocumentMemo = field(default_factory=DocumentMemo)
+    tracer: Tracer | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     def add_readiness_check(self, name: str, ping: Callable[[], Awaitable[None]], *, required: bool) -> None:
@@ -171,8 +182,10 @@ async def _prepare_bucket(blobs: BlobStore) -> None:
 
 
 @asynccontextmanager
-async def open_platform(settings: Settings) -> AsyncIterator[Platform]:
+async def open_platform(settings: Settings, *, tracer: Tracer | None = None) -> AsyncIterator[Platform]:
     """Open every back end ``settings`` names (migrating the database first), yield them, close them all.
+
+    With ``tracer``, SQL statements, cache and blob-store calls get spans from it (``_tracing``).
 
     Raises
     ------
@@ -198,6 +211,9 @@ async def open_platform(settings: Settings) -> AsyncIterator[Platform]:
             else RedisCache(settings.redis_url, prefix=settings.redis_prefix)
         )
         stack.push_async_callback(cache.aclose)
+        if tracer is not None:
+            trace_statements(database, tracer)
+            blobs, cache = TracedBlobStore(blobs, tracer), TracedCache(cache, tracer)
         rate_limiter = RateLimiter(
             plan_limits=settings.plan_limits,
             storage_url=settings.redis_url,
@@ -236,6 +252,7 @@ async def open_platform(settings: Settings) -> AsyncIterator[Platform]:
             passwords=passwords,
             jobs=JobQueue(database),
             athletes=await asyncio.to_thread(athlete_library, settings),
+            tracer=tracer,
         )
         platform.add_readiness_check("database", database.ping, required=True)
         platform.add_readiness_check("blobs", blobs.ping, required=True)

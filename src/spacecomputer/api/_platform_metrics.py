@@ -69,7 +69,7 @@ class PlatformMetrics:
         self.cache_requests.labels(cache=cache, result=result).inc()
 
 
-def _platform_metrics(request: Request) -> PlatformMetrics:
+async def _platform_metrics(request: Request) -> PlatformMetrics:
     metrics: PlatformMetrics = request.app.state.platform_metrics
     return metrics
 

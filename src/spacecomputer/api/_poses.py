@@ -283,7 +283,7 @@ class PoseLab:
             ) from None
 
 
-def pose_lab(request: Request) -> PoseLab:
+async def pose_lab(request: Request) -> PoseLab:
     """Return the app's pose lab (made on first use)."""
     lab: PoseLab | None = getattr(request.app.state, "pose_lab", None)
     if lab is None:

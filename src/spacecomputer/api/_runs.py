@@ -4,7 +4,13 @@ The run of analysis ``a`` of user ``u`` lives under ``users/<u>/analyses/<a>/`` 
 analyze``'s output folder there). Only the files of :data:`RUN_FILES` are ever served. The derived documents —
 ``analysis.json`` as text, ``metrics.csv`` as text and as JSON columns, the events — are cached under the owner's
 cache prefix (``user:<u>:analysis:<a>:``) for :data:`CACHE_TTL_S`; a run never changes once stored, so deleting the
-analysis is the only invalidation. A cache that fails is bypassed: the read goes to the blob store.
+analysis is the only invalidation. A cache that fails is bypassed: the read goes to the blob store. In front of the
+cache, this process keeps the text of the documents it read last (``_memo``), which spares decoding them again.
+
+That an analysis is the caller's and has succeeded is cached there too (:func:`owned_run`), for
+:data:`RUN_FACTS_TTL_S` only: a cached read of a run's documents then touches no database. The bound: a deleted
+analysis stays readable by its owner for at most that long through an API process that missed the deletion (another
+process's in-process cache, a cache that failed while the entries were dropped, a read that raced the deletion).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from spacecomputer.storage import Analysis, Job, JobStatus
 
 __all__ = [
     "CACHE_TTL_S",
+    "RUN_FACTS_TTL_S",
     "RUN_FILES",
     "RunFiles",
     "analysis_cache_prefix",
@@ -39,6 +46,7 @@ __all__ = [
     "delete_analysis",
     "metrics_columns",
     "owned_analysis",
+    "owned_run",
 ]
 
 RUN_FILES: Mapping[str, str] = MappingProxyType(
@@ -57,6 +65,9 @@ RUN_FILES: Mapping[str, str] = MappingProxyType(
 """The files of a run that may be downloaded, with their media types (what ``spacecomputer analyze`` writes)."""
 CACHE_TTL_S = 3600.0
 """Lifetime of a cached run document, seconds (our own choice: bounds the cache, not correctness)."""
+RUN_FACTS_TTL_S = 30.0
+"""How long a read may take "this succeeded analysis is the caller's" from the cache, seconds (our own choice,
+the same bound as the account facts of ``_auth``; module docstring)."""
 _WAIT_POLL_S = 0.1
 _log = logging.getLogger(__name__)
 
@@ -148,23 +159,34 @@ def metrics_columns(text: str) -> dict[str, Any]:
 class RunFiles:
     """The run files of one succeeded analysis, read through the cache where they are documents.
 
-    Raises
-    ------
-    ConflictError
-        The analysis has not succeeded (409: its files do not exist yet, or never will).
-
+    Built by :meth:`of` from the analysis row, or by :func:`owned_run`; the constructor itself trusts that analysis
+    ``analysis_id`` of ``owner_id`` has succeeded.
     """
 
-    def __init__(self, platform: Platform, metrics: PlatformMetrics, analysis: Analysis) -> None:
+    def __init__(
+        self, platform: Platform, metrics: PlatformMetrics, *, owner_id: uuid.UUID, analysis_id: uuid.UUID
+    ) -> None:
+        self._platform = platform
+        self._metrics = metrics
+        self._prefix = analysis_blob_prefix(owner_id, analysis_id)
+        self._cache_prefix = analysis_cache_prefix(owner_id, analysis_id)
+
+    @classmethod
+    def of(cls, platform: Platform, metrics: PlatformMetrics, analysis: Analysis) -> RunFiles:
+        """Return the run files of ``analysis``.
+
+        Raises
+        ------
+        ConflictError
+            The analysis has not succeeded (409: its files do not exist yet, or never will).
+
+        """
         if analysis.status != JobStatus.SUCCEEDED or analysis.run_key is None:
             raise ConflictError(
                 f"analysis {analysis.id} is {analysis.status.value}: its outputs exist once it has succeeded",
                 details={"analysis_id": str(analysis.id), "status": analysis.status.value},
             )
-        self._platform = platform
-        self._metrics = metrics
-        self._prefix = analysis_blob_prefix(analysis.owner_id, analysis.id)
-        self._cache_prefix = analysis_cache_prefix(analysis.owner_id, analysis.id)
+        return cls(platform, metrics, owner_id=analysis.owner_id, analysis_id=analysis.id)
 
     def key(self, name: str) -> str:
         """Return the blob key of run file ``name``.
@@ -190,9 +212,14 @@ class RunFiles:
         return data.decode("utf-8")
 
     async def _cached(self, what: str, compute: Callable[[], Awaitable[str]]) -> str:
-        return await cached_text(
-            self._platform, self._metrics, key=self._cache_prefix + what, cache_name=f"analysis_{what}", compute=compute
-        )
+        key, cache_name = self._cache_prefix + what, f"analysis_{what}"
+        text = self._platform.documents.get(key)
+        if text is not None:
+            self._metrics.count_cache(cache_name, "hit")
+            return text
+        text = await cached_text(self._platform, self._metrics, key=key, cache_name=cache_name, compute=compute)
+        self._platform.documents.put(key, text)
+        return text
 
     async def results(self) -> str:
         """Return ``analysis.json`` as text."""
@@ -232,6 +259,43 @@ class RunFiles:
         for name in names:
             data = await self._platform.blobs.read_bytes(self.key(name))
             await asyncio.to_thread((folder / name).write_bytes, data)
+
+
+async def owned_run(
+    platform: Platform, metrics: PlatformMetrics, *, owner_id: uuid.UUID, analysis_id: uuid.UUID
+) -> RunFiles:
+    """Return the run files of analysis ``analysis_id`` if ``owner_id`` owns it and it has succeeded.
+
+    Once the database has said so, the cache remembers it for :data:`RUN_FACTS_TTL_S` (a succeeded analysis changes
+    no more until it is deleted); only that positive answer is cached, under ``owner_id``'s own prefix.
+
+    Raises
+    ------
+    NotFoundError
+        No such analysis, or another user's.
+    ConflictError
+        The analysis has not succeeded.
+    UpstreamUnavailableError
+        Not cached, and the database did not answer.
+
+    """
+    key = analysis_cache_prefix(owner_id, analysis_id) + "succeeded"
+    try:
+        known = await platform.cache.get(key) is True
+    except UpstreamUnavailableError:
+        metrics.count_cache("analysis_succeeded", "error")
+        known = False
+    else:
+        metrics.count_cache("analysis_succeeded", "hit" if known else "miss")
+    if known:
+        return RunFiles(platform, metrics, owner_id=owner_id, analysis_id=analysis_id)
+    async with platform.database.session() as session:
+        run = RunFiles.of(platform, metrics, await owned_analysis(session, owner_id, analysis_id))
+    try:
+        await platform.cache.set(key, True, ttl_s=RUN_FACTS_TTL_S)
+    except UpstreamUnavailableError:
+        _log.debug("cache unavailable: analysis %s not remembered as succeeded", analysis_id)
+    return run
 
 
 async def _wait_until_stopped(platform: Platform, job_id: uuid.UUID, timeout_s: float) -> bool:
@@ -281,6 +345,7 @@ async def delete_analysis(
             "job %s of analysis %s did not stop within the wait; sweeping its files again", job_id, analysis_id
         )
         await platform.blobs.delete_prefix(prefix)
+    platform.documents.drop_prefix(analysis_cache_prefix(owner_id, analysis_id))
     try:
         await platform.cache.delete_prefix(analysis_cache_prefix(owner_id, analysis_id))
     except UpstreamUnavailableError:

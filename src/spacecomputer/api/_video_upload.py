@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from spacecomputer.api._platform import user_blob_prefix
+from spacecomputer.api._tracing_stores import TracedBlobStore
 from spacecomputer.config import VideoLimits
 from spacecomputer.errors import (
     ConflictError,
@@ -332,10 +333,11 @@ async def local_video_file(blobs: BlobStore, key: str) -> AsyncIterator[Path]:
         No blob at ``key``.
 
     """
-    if isinstance(blobs, LocalBlobStore):
-        if not await blobs.exists(key):
+    store = blobs.inner if isinstance(blobs, TracedBlobStore) else blobs
+    if isinstance(store, LocalBlobStore):
+        if not await store.exists(key):
             raise NotFoundError(f"no blob {key!r}", details={"key": key})
-        yield blobs.path(key)
+        yield store.path(key)
         return
     with tempfile.TemporaryDirectory(prefix="spacecomputer-video-") as folder:
         path = Path(folder) / "video"

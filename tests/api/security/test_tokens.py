@@ -239,3 +239,21 @@ def test_service_settings_are_validated(changes: dict[str, Any]) -> None:
 def test_repr_does_not_show_the_secret(service: TokenService) -> None:
     assert SECRET not in repr(service)
     assert "HS256" in repr(service)
+
+
+def test_an_accepted_token_is_remembered_until_it_expires_and_then_refused() -> None:
+    service = TokenService(SECRET, issuer=ISSUER, audience=AUDIENCE, environment="test", leeway_s=0.0)
+    # Issued 899 s before now with a 900 s life: it expires within the next second.
+    token = service.issue_access(USER, "user", ["ai.query"], now=datetime.now(UTC) - timedelta(seconds=899))
+    first = service.decode_access(token)
+    assert service.decode_access(token) is first  # remembered, not decoded again
+    time.sleep(max(0.0, first.expires_at.timestamp() - time.time()) + 0.05)
+    with pytest.raises(AuthenticationError) as caught:
+        service.decode_access(token)
+    assert caught.value.reason == "expired"
+
+
+def test_a_refused_token_is_refused_every_time(service: TokenService) -> None:
+    header, payload, _ = service.issue_access(USER, "user", []).split(".")
+    forged = f"{header}.{payload}.{_b64(b'not the signature')}"
+    assert [reason_of(service, forged) for _ in range(2)] == ["bad_signature", "bad_signature"]

@@ -28,6 +28,7 @@ from spacecomputer.api._analysis_schemas import (
 from spacecomputer.api._deps import (
     API_PREFIX,
     MAX_PAGE_OFFSET,
+    CurrentPrincipal,
     CurrentUser,
     PlatformDep,
     SessionDep,
@@ -36,7 +37,7 @@ from spacecomputer.api._deps import (
 from spacecomputer.api._downloads import blob_download
 from spacecomputer.api._errors import ErrorBody
 from spacecomputer.api._platform_metrics import PlatformMetricsDep
-from spacecomputer.api._runs import RUN_FILES, RunFiles, delete_analysis, owned_analysis
+from spacecomputer.api._runs import RUN_FILES, RunFiles, delete_analysis, owned_analysis, owned_run
 from spacecomputer.api.security import Principal
 from spacecomputer.domain._analysis import Analysis as AnalysisDocument
 from spacecomputer.errors import ConflictError, NotFoundError
@@ -56,9 +57,11 @@ AnalysisRequester = Annotated[Principal, Depends(require_permission("analysis.re
 
 
 async def _run_files(
-    analysis_id: uuid.UUID, user: CurrentUser, session: SessionDep, platform: PlatformDep, metrics: PlatformMetricsDep
+    analysis_id: uuid.UUID, principal: CurrentPrincipal, platform: PlatformDep, metrics: PlatformMetricsDep
 ) -> RunFiles:
-    return RunFiles(platform, metrics, await owned_analysis(session, user.id, analysis_id))
+    # The principal, not the account row: authentication has checked the account already, and a cached read of
+    # the run's documents then needs no database at all (``owned_run``).
+    return await owned_run(platform, metrics, owner_id=principal.user_id, analysis_id=analysis_id)
 
 
 RunFilesDep = Annotated[RunFiles, Depends(_run_files)]

@@ -98,10 +98,10 @@ async def compare(
     404 for an analysis that is not mine or an unknown clip (valid ids listed); 409 for an analysis that has not
     succeeded; 422 when the movements differ (unless ``force``) or the run has no biomechanics to compare.
     """
-    you_run = RunFiles(platform, metrics, await owned_analysis(session, user.id, body.analysis_id))
+    you_run = RunFiles.of(platform, metrics, await owned_analysis(session, user.id, body.analysis_id))
     other_run = None
     if body.other_analysis_id is not None:
-        other_run = RunFiles(platform, metrics, await owned_analysis(session, user.id, body.other_analysis_id))
+        other_run = RunFiles.of(platform, metrics, await owned_analysis(session, user.id, body.other_analysis_id))
     else:
         platform.athletes.get(str(body.athlete_id))  # an unknown clip is a 404 before any work
     await session.rollback()  # nothing more to read: release the connection while the motions are computed

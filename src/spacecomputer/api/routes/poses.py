@@ -69,7 +69,7 @@ class _Poses:
     async def frame_model(self, analysis_id: uuid.UUID, frame: int) -> FrameModel:
         """Return the skeleton fitted to ``frame`` of my analysis (404: not mine or gone; 409: not succeeded)."""
         analysis = await owned_analysis(self.database, self.user_id, analysis_id)
-        run = RunFiles(self.platform, self.metrics, analysis)
+        run = RunFiles.of(self.platform, self.metrics, analysis)
         await self.database.rollback()  # release the connection while the run files are read and fitted
         return await self.lab.frame_model(run, analysis_id, frame)
 

@@ -69,7 +69,10 @@ async def update_preferences(
 ) -> Preferences:
     """Merge ``patch`` into the caller's preferences (RFC 7396: ``null`` removes a member); return the result."""
     merged = merge_patch(dict(user.preferences), patch)
-    size_bytes = len(json.dumps(merged, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    text = json.dumps(merged, separators=(",", ":"), ensure_ascii=False)
+    if "\x00" in text:  # PostgreSQL's JSON cannot hold U+0000; refused on every back end alike
+        raise InvalidInputError("preferences may not contain the NUL character (U+0000)", details={})
+    size_bytes = len(text.encode("utf-8"))
     if size_bytes > MAX_PREFERENCES_BYTES:
         raise InvalidInputError(
             f"preferences would take {size_bytes} bytes; at most {MAX_PREFERENCES_BYTES} are kept",

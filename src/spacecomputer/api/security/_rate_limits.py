@@ -11,7 +11,9 @@ Counting
 The default strategy is ``limits``' *moving window*: at most N hits in any period of the limit's length, exact,
 with no burst of 2N across a fixed window's boundary; ``"fixed-window"`` and ``"sliding-window-counter"`` are
 cheaper alternatives. Counters live in the process (``storage_url=None``) or in Redis (``redis://…``), where every
-API instance shares them.
+API instance shares them. In-process counters use ``limits``' synchronous memory storage, called straight from the
+event loop (a few dictionary and list operations): its asyncio twin hands every expiry sweep to a thread, a hop
+that costs more than the count itself on every request.
 
 Keys: :func:`rate_limit_key` counts an API-key caller per key, a token caller per user, and anyone else per
 client IP (an IPv6 client per /64 network, since one host usually holds a whole /64 — our own choice).
@@ -38,15 +40,11 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import redis.asyncio
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import (
-    FixedWindowRateLimiter,
-    MovingWindowRateLimiter,
-    SlidingWindowCounterRateLimiter,
-)
-from limits.aio.strategies import RateLimiter as _Strategy
+from limits import RateLimitItem, parse_many, strategies
+from limits.aio import strategies as aio_strategies
+from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
+from limits.storage import MemoryStorage
 
 from spacecomputer.api.security._rbac import Principal
 from spacecomputer.errors import InvalidInputError, RateLimitedError, UpstreamUnavailableError
@@ -58,11 +56,14 @@ DEFAULT_PLAN_LIMITS: Mapping[str, str] = MappingProxyType(
 )
 """Tier → ``limits`` rate string (our own defaults; configurable)."""
 Strategy = Literal["moving-window", "fixed-window", "sliding-window-counter"]
-_STRATEGIES: Mapping[str, type[_Strategy]] = MappingProxyType(
+_STRATEGIES: Mapping[str, tuple[type[aio_strategies.RateLimiter], type[strategies.RateLimiter]]] = MappingProxyType(
     {
-        "moving-window": MovingWindowRateLimiter,
-        "fixed-window": FixedWindowRateLimiter,
-        "sliding-window-counter": SlidingWindowCounterRateLimiter,
+        "moving-window": (aio_strategies.MovingWindowRateLimiter, strategies.MovingWindowRateLimiter),
+        "fixed-window": (aio_strategies.FixedWindowRateLimiter, strategies.FixedWindowRateLimiter),
+        "sliding-window-counter": (
+            aio_strategies.SlidingWindowCounterRateLimiter,
+            strategies.SlidingWindowCounterRateLimiter,
+        ),
     }
 )
 _MAX_KEY_LENGTH = 256
@@ -198,10 +199,9 @@ class RateLimiter:
             raise InvalidInputError("timeout_s must be > 0 and retry_primary_after_s ≥ 0 seconds")
         self._tiers = _parse_tiers(plan_limits)
         self._pool: redis.asyncio.ConnectionPool | None = None
-        storage: Storage
-        if storage_url is None:
-            storage = MemoryStorage()
-        elif storage_url.startswith(("redis://", "rediss://")):
+        shared_strategy, local_strategy = _STRATEGIES[strategy]
+        self._shared: aio_strategies.RateLimiter | None = None
+        if storage_url is not None and storage_url.startswith(("redis://", "rediss://")):
             self._pool = redis.asyncio.ConnectionPool.from_url(
                 storage_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
             )
@@ -209,13 +209,13 @@ class RateLimiter:
             storage = RedisStorage(
                 f"async+{storage_url}", implementation="redispy", key_prefix=key_prefix, wrap_exceptions=True, **options
             )
-        else:
+            self._shared = shared_strategy(storage)
+        elif storage_url is not None:
             raise InvalidInputError(
                 f"storage_url must be None or a redis:// or rediss:// URL; got {storage_url.split(':', 1)[0]!r}:…"
             )
-        self._primary = _STRATEGIES[strategy](storage)
-        self._fallback = _STRATEGIES[strategy](MemoryStorage())
-        self._shared = storage_url is not None
+        # The counters of this process: the only ones without Redis, the fallback with it.
+        self._local = local_strategy(MemoryStorage())
         self._retry_primary_after_s = retry_primary_after_s
         self._primary_down_until = -math.inf
 
@@ -240,9 +240,9 @@ class RateLimiter:
             raise InvalidInputError(f"rate-limit key must be a string of 1–{_MAX_KEY_LENGTH} characters")
         if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
             raise InvalidInputError(f"cost must be a positive integer; got {cost!r}")
-        if time.monotonic() >= self._primary_down_until:
+        if self._shared is not None and time.monotonic() >= self._primary_down_until:
             try:
-                return await _hit_all(self._primary, items, key, cost, degraded=False)
+                return await _hit_shared(self._shared, items, key, cost)
             except StorageError as error:
                 _log.warning(
                     "rate-limit store failed (%s); counting in this process for %.0f s",
@@ -250,14 +250,16 @@ class RateLimiter:
                     self._retry_primary_after_s,
                 )
                 self._primary_down_until = time.monotonic() + self._retry_primary_after_s
-        return await _hit_all(self._fallback, items, key, cost, degraded=self._shared)
+        return _hit_local(self._local, items, key, cost, degraded=self._shared is not None)
 
     async def reset(self, key: str, tier: str) -> None:
         """Forget the counts of ``key`` under ``tier`` (an administrator lifting a block)."""
         for item in self._items(tier):
-            await self._fallback.clear(item, key)
+            self._local.clear(item, key)
+            if self._shared is None:
+                continue
             try:
-                await self._primary.clear(item, key)
+                await self._shared.clear(item, key)
             except StorageError as error:
                 raise UpstreamUnavailableError(
                     f"the rate-limit store did not answer: {error.storage_error}", details={"store": "redis"}
@@ -269,17 +271,39 @@ class RateLimiter:
             await self._pool.aclose()
 
 
-async def _hit_all(
-    strategy: _Strategy, items: list[RateLimitItem], key: str, cost: int, *, degraded: bool
+_Report = tuple[bool, int, int, float]  # allowed, limit, remaining, reset time (Unix seconds) of one limit
+
+
+async def _hit_shared(
+    strategy: aio_strategies.RateLimiter, items: list[RateLimitItem], key: str, cost: int
 ) -> RateLimitResult:
-    """Hit every limit in turn (stopping at the first that refuses) and report the binding one."""
-    reports = []
+    """Hit every limit in turn on the shared store (stopping at the first that refuses); report the binding one."""
+    reports: list[_Report] = []
     for item in items:
         allowed = await strategy.hit(item, key, cost=cost)
         stats = await strategy.get_window_stats(item, key)
         reports.append((allowed, item.amount, max(0, stats.remaining), stats.reset_time))
         if not allowed:
             break
+    return _binding(reports, degraded=False)
+
+
+def _hit_local(
+    strategy: strategies.RateLimiter, items: list[RateLimitItem], key: str, cost: int, *, degraded: bool
+) -> RateLimitResult:
+    """Hit every limit in turn on this process's counters (as :func:`_hit_shared`)."""
+    reports: list[_Report] = []
+    for item in items:
+        allowed = strategy.hit(item, key, cost=cost)
+        stats = strategy.get_window_stats(item, key)
+        reports.append((allowed, item.amount, max(0, stats.remaining), stats.reset_time))
+        if not allowed:
+            break
+    return _binding(reports, degraded=degraded)
+
+
+def _binding(reports: list[_Report], *, degraded: bool) -> RateLimitResult:
+    """Return the result of the limit that binds: a refusing one, else the one with the fewest requests left."""
     allowed, limit, remaining, reset_time = min(reports, key=lambda report: (report[0], report[2], -report[3]))
     now = time.time()
     return RateLimitResult(

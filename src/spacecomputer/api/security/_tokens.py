@@ -16,6 +16,11 @@ required and checked (``exp`` in the past, ``nbf`` or ``iat`` in the future, wit
 must say "access", so no other token signed with the same key (a future e-mail or reset token) passes for one.
 Every refusal is an :class:`AuthenticationError` (HTTP 401) with a ``reason``.
 
+A :class:`TokenService` remembers the claims of the last :data:`VERIFIED_TOKENS_KEPT` tokens it accepted and
+accepts the very same token again without decoding it until its ``exp`` (plus the leeway): the same bytes verify
+the same way under the same key, and only the time claims change with time. Refusals are never remembered. (A
+client sends its token with every request; decoding it is most of the cost of a cached read.)
+
 Secrets
 -------
 HMAC secrets must be at least as long as the hash output — 32 bytes for HS256, 48 for HS384, 64 for HS512
@@ -26,7 +31,9 @@ HMAC secrets must be at least as long as the hash output — 32 bytes for HS256,
 from __future__ import annotations
 
 import math
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +57,7 @@ __all__ = [
     "DEVELOPMENT_SECRET",
     "MAX_TOKEN_LENGTH",
     "SUPPORTED_ALGORITHMS",
+    "VERIFIED_TOKENS_KEPT",
     "AccessClaims",
     "TokenService",
     "check_secret",
@@ -58,6 +66,8 @@ __all__ = [
 DEVELOPMENT_SECRET = "spacecomputer-development-secret-not-for-deployment"
 """The JWT secret a development set-up may use; refused in any other environment."""
 MAX_TOKEN_LENGTH = 8192
+VERIFIED_TOKENS_KEPT = 4096
+"""Accepted access tokens a :class:`TokenService` remembers, least recently used first out (our own bound)."""
 """Longest access token decoded, characters (our own bound; ours are a few hundred)."""
 _HMAC_MIN_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 _RSA_MIN_KEY_BITS = 2048
@@ -214,6 +224,7 @@ class TokenService:
             self._verifying_key = self._signing_key.public_key()
         else:
             self._signing_key = self._verifying_key = secret
+        self._verified: OrderedDict[str, tuple[float, AccessClaims]] = OrderedDict()  # token → (exp, claims)
 
     def __repr__(self) -> str:
         return f"TokenService(issuer={self.issuer!r}, audience={self.audience!r}, algorithm={self.algorithm!r})"
@@ -245,9 +256,26 @@ class TokenService:
         return jwt.encode(claims, self._signing_key, algorithm=self.algorithm, headers={"typ": _HEADER_TYP})
 
     def decode_access(self, token: str) -> AccessClaims:
-        """Verify ``token`` and return its claims, or raise :class:`AuthenticationError` saying why."""
+        """Verify ``token`` and return its claims, or raise :class:`AuthenticationError` saying why.
+
+        A token accepted before is accepted again without decoding while unexpired (module docstring).
+        """
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationError("the access token is missing or malformed", reason="malformed")
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            expires_at_s, claims = remembered
+            if time.time() < expires_at_s + self.leeway_s:  # PyJWT's test: expired once exp <= now - leeway
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
+        claims = self._verify(token)
+        self._verified[token] = (claims.expires_at.timestamp(), claims)
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
