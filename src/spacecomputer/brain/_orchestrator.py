@@ -201,15 +201,18 @@ class Orchestrator:
             self._runs.move_to_end(stamp)
             return self._runs[stamp]
 
-    def retrieve(self, parsed: ParsedQuery, extra: str = "", *, risk: bool = True) -> list[Passage]:
+    def retrieve(
+        self, parsed: ParsedQuery, extra: str = "", *, risk: bool = True, query: str | None = None
+    ) -> list[Passage]:
         """Retrieve the passages for ``parsed``: the question with its entities spelled out, hybrid retrieval.
 
         Technique documents (``technique-*``) describe whole techniques and name many metrics; they answer
         questions about a technique, a sport, a phase or a comparison, and are left out of the others, whose
         answer is in the metric's own document. With ``risk=False`` the risk-indicator documents (``risk-*``) are
         left out too unless the question is about risk (a look-up of a metric is explained by its own document).
+        ``query`` replaces the question as the text searched (a look-up searches with the metric's own name).
         """
-        passages = self.index.search(retrieval_query(parsed, extra), k=3 * _RETRIEVED)
+        passages = self.index.search(query or retrieval_query(parsed, extra), k=3 * _RETRIEVED)
         if not _about_technique(parsed):
             passages = [p for p in passages if not p.doc_id.startswith(TECHNIQUE_PREFIX)]
         if not risk and parsed.entities.risk is None and not _RISK_WORDS.search(parsed.normalised):
@@ -299,7 +302,8 @@ class Orchestrator:
             )
             return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
         beginner = parsed.context.expertise is Expertise.BEGINNER
-        passages = [] if beginner else self.retrieve(parsed, risk=False)[:1]
+        metric = (resolution.metric or "").replace("_", " ")
+        passages = [] if beginner else self.retrieve(parsed, risk=False, query=metric or None)[:1]
         expertise = parsed.context.expertise
         composition = compose(parsed.text, resolution.facts, passages, expertise, max_facts=ANALYTICS_FACTS)
         return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
