@@ -302,7 +302,8 @@ class Orchestrator:
             )
             return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
         beginner = parsed.context.expertise is Expertise.BEGINNER
-        metric = (resolution.metric or "").replace("_", " ")
+        quantity = parsed.entities.quantity if parsed.entities.quantity not in {None, "angle"} else ""
+        metric = f"{quantity or ''} {resolution.metric or ''}".replace("_", " ").strip()
         passages = [] if beginner else self.retrieve(parsed, risk=False, query=metric or None)[:1]
         expertise = parsed.context.expertise
         composition = compose(parsed.text, resolution.facts, passages, expertise, max_facts=ANALYTICS_FACTS)
@@ -333,7 +334,7 @@ class Orchestrator:
                 f"{instant.display} at {instant.time_s:.2f} s (frame {instant.frame}); name another to test it "
                 "there [{n}].",
             )
-        passages = self.retrieve(parsed, "quasi-static joint moments balance")[:1]
+        passages = self.retrieve(parsed)[:1]
         composition = compose(parsed.text, facts, passages, parsed.context.expertise, sentences=sentences)
         return self._finished(parsed, Route.SOLVER, composition, score, run_dir)
 
