@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from spacecomputer._chunks import ChunkPlan, EstimatedFrames, plan_chunks, stitch
-from spacecomputer._parallel import ProgressCallback, ProgressTick, run_chunked, stage_counter
+from spacecomputer._parallel import ChunkRunner, ProgressCallback, ProgressTick, run_chunked, stage_counter
 from spacecomputer.domain import PoseFrame
 from spacecomputer.domain._analysis import ChunkingInfo
 from spacecomputer.vision._pose import BlazePoseEstimator
@@ -122,18 +122,20 @@ def estimate_poses(
     sport: str | None = None,
     progress: ProgressCallback | None = None,
     min_chunk_s: float = 10.0,
+    chunk_runner: ChunkRunner = run_chunked,
 ) -> tuple[EstimatedFrames, QualityAccumulator, ChunkingInfo]:
     """Decode the video once and track the athlete in every frame; returns frames, quality, chunking.
 
-    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel processes
-    (see :mod:`spacecomputer._chunks`), at most one per ``min_chunk_s`` of video; the result is
-    stitched in frame order. A chunk whose warm-up follows another person than the previous chunk did
-    over the same frames is tracked again, sequentially, from the previous chunk's athlete box.
+    With ``workers > 1`` the video is cut into overlapping chunks estimated in parallel by ``chunk_runner``
+    (default: processes of this machine; a job passes its executor's), at most one per ``min_chunk_s`` of
+    video (see :mod:`spacecomputer._chunks`); the result is stitched in frame order. A chunk whose warm-up
+    follows another person than the previous chunk did over the same frames is tracked again, sequentially,
+    from the previous chunk's athlete box.
     """
     tick = stage_counter("estimate", info.frame_count, progress)
     n_chunks = max(1, min(workers, int(info.duration_s // max(min_chunk_s, 2 * CHUNK_WARMUP_S))))
     plans = plan_chunks(info.duration_s, n_chunks=n_chunks, warmup_s=CHUNK_WARMUP_S)
-    results = run_chunked(_estimate_range, [(info, plan, sport) for plan in plans], workers=n_chunks, on_progress=tick)
+    results = chunk_runner(_estimate_range, [(info, plan, sport) for plan in plans], workers=n_chunks, on_progress=tick)
     reconciled = 0
     for i in range(1, n_chunks):
         previous, current = results[i - 1][0], results[i][0]
@@ -142,7 +144,7 @@ def estimate_poses(
         # The chunk started on someone else: track it again from the athlete the previous chunk followed.
         seed = _seed_box(previous, plans[i])
         if seed is not None:
-            (results[i],) = run_chunked(
+            (results[i],) = chunk_runner(
                 _estimate_range, [(info, plans[i], sport, seed)], workers=1, on_progress=_ignore_progress, isolate=True
             )
             reconciled += 1

@@ -172,6 +172,14 @@ class Settings(BaseSettings):
     job_workers: int = Field(
         default=1, ge=1, description="Jobs run at once by this API's runner (the local pool's processes)."
     )
+    job_chunk_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Parallel chunks one analysis job's pose estimation is cut into, on the job's executor (1: none).",
+    )
+    job_min_chunk_s: float = Field(
+        default=10.0, ge=2.0, description="Shortest stretch of video worth a chunk of its own, seconds."
+    )
     job_max_attempts: int = Field(
         default=3, ge=1, description="Runs a job may have (the first included) before a retryable failure is final."
     )

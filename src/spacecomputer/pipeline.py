@@ -19,7 +19,7 @@ from spacecomputer._chunks import EstimatedFrames
 from spacecomputer._cleaning import CleanedPoses, clean_poses
 from spacecomputer._estimation import CHUNK_WARMUP_S, estimate_poses
 from spacecomputer._outputs import write_biomechanics_outputs
-from spacecomputer._parallel import ProgressCallback, stage_counter
+from spacecomputer._parallel import ChunkRunner, ProgressCallback, run_chunked, stage_counter
 from spacecomputer._render import render_overlay
 from spacecomputer._rundir import check_output_directory, staged_directory
 from spacecomputer.biomech import BiomechanicsOptions, BiomechanicsResult, Sex, analyze_biomechanics
@@ -195,8 +195,12 @@ def analyze_video(
     *,
     out_dir: Path | None = None,
     progress: ProgressCallback | None = None,
+    chunk_runner: ChunkRunner = run_chunked,
 ) -> AnalysisResult:
     """Analyse one video: probe, track, clean, place in metric space and, with ``out_dir``, write outputs.
+
+    The pose-estimation chunks (``options.workers`` at most) run on ``chunk_runner``: processes of this
+    machine by default, or the executor of the job that calls this (Ray tasks on its cluster).
 
     Outputs are written into a staging directory beside ``out_dir`` and moved into place only when
     everything succeeded: a failed run leaves nothing behind.
@@ -230,7 +234,12 @@ def analyze_video(
 
     stages.start("estimate", info.frame_count)
     frames, quality_acc, chunking = estimate_poses(
-        info, workers=options.workers, sport=options.sport, progress=progress, min_chunk_s=options.min_chunk_s
+        info,
+        workers=options.workers,
+        sport=options.sport,
+        progress=progress,
+        min_chunk_s=options.min_chunk_s,
+        chunk_runner=chunk_runner,
     )
     min_score = settings.min_quality_score if options.min_quality_score is None else options.min_quality_score
     quality = quality_acc.report(min_score=min_score)

@@ -7,6 +7,7 @@ Tests marked ``ray`` start a local Ray instance (seconds); ``-m "not ray"`` leav
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,21 +15,58 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from spacecomputer.domain import PoseSequence
 from spacecomputer.jobs import JobQueue, WorkerConfig
-from spacecomputer.storage import Database, Job, JobStatus, User, migrate, utc_now
+from spacecomputer.pipeline import AnalysisResult, AnalyzeOptions, analyze_video
+from spacecomputer.storage import Database, Job, JobStatus, LocalBlobStore, User, migrate, utc_now
+from tests.conftest import SAMPLE_VIDEO
 from tests.storage.conftest import Backend, backend, fresh_backend
 from tests.videos import sample_frames, write_rgb_frames
 
-__all__ = ["Backend", "age_heartbeat", "backend", "fresh_backend", "make_user", "run", "settle", "worker_config"]
+__all__ = [
+    "Backend",
+    "age_heartbeat",
+    "assert_chunked_like_single_process",
+    "backend",
+    "fresh_backend",
+    "make_user",
+    "run",
+    "settle",
+    "worker_config",
+]
 
 
 @pytest.fixture(scope="session")
 def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Frames 45–84 of the sample video (the athlete in view throughout), near-lossless H.264."""
     return write_rgb_frames(tmp_path_factory.mktemp("clips") / "short.mp4", sample_frames(85)[45:])
+
+
+@pytest.fixture(scope="session")
+def single_process_run() -> AnalysisResult:
+    """The sample video (7.7 s) analysed in one process, as a job's options give it (height 1.65 m)."""
+    return analyze_video(SAMPLE_VIDEO, AnalyzeOptions(height_m=1.65, overlay=False))
+
+
+async def assert_chunked_like_single_process(
+    store: LocalBlobStore, prefix: str, single: AnalysisResult, *, chunks: int
+) -> None:
+    """The job's stitched poses under ``prefix`` match ``single`` (test_pipeline's chunking tolerance)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "poses_image.parquet"
+        path.write_bytes(await store.read_bytes(f"{prefix}poses_image.parquet"))
+        chunked = PoseSequence.from_parquet(path)
+    np.testing.assert_array_equal(chunked.frame_indices, single.image.frame_indices)
+    # Up to the first seam both runs tracked the same frames the same way; the zero-phase filter spreads later
+    # differences back by a few tenths of a second.
+    first_seam_s = single.analysis.video.duration_s / chunks
+    early = single.image.timestamps_s < first_seam_s - 0.5
+    difference_px = np.linalg.norm(single.image.positions[early] - chunked.positions[early], axis=2)
+    assert np.nanmax(difference_px) < 0.5
 
 
 def run(backend: Backend, body: Callable[[Database], Awaitable[Any]]) -> Any:

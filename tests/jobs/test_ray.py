@@ -11,8 +11,10 @@ import pytest
 
 from spacecomputer.errors import InvalidInputError
 from spacecomputer.jobs import TEST_HANDLERS, BlobStoreConfig, JobQueue, JobRunner, RayExecutor
+from spacecomputer.pipeline import AnalysisResult
 from spacecomputer.storage import Database, JobStatus, LocalBlobStore
-from tests.jobs.conftest import Backend, run, settle, worker_config
+from tests.conftest import SAMPLE_VIDEO
+from tests.jobs.conftest import Backend, assert_chunked_like_single_process, run, settle, worker_config
 from tests.jobs.test_analysis import analysis_row, submit_analysis
 from tests.jobs.test_runner import running, traces, wait_for_traces
 
@@ -93,6 +95,28 @@ def test_ray_runs_an_analysis_of_a_short_clip(ray_executor: RayExecutor, short_c
         assert await store.exists(f"{prefix}analysis.json")
         assert await store.exists(f"{prefix}overlay.mp4")
         assert (await analysis_row(db, analysis_id)).status == JobStatus.SUCCEEDED
+
+    run(backend, body)
+
+
+@pytest.mark.slow
+def test_a_chunked_job_on_ray_stitches_the_single_process_poses(
+    ray_executor: RayExecutor, single_process_run: AnalysisResult, tmp_path: Path
+) -> None:
+    backend = Backend("sqlite", f"sqlite:///{tmp_path / 'platform.db'}")
+    store = LocalBlobStore(tmp_path / "blobs")
+    chunked = RayExecutor(chunk_workers=3, min_chunk_s=2.5)  # joins the fixture's Ray: the chunks are its tasks
+    config = worker_config(backend, blob_store=BlobStoreConfig("local", root=str(tmp_path / "blobs")))
+
+    async def body(db: Database) -> None:
+        job_id, _, prefix = await submit_analysis(db, store, SAMPLE_VIDEO.read_bytes())
+        queue = JobQueue(db)
+        async with JobRunner(queue, chunked, config=config, handlers=TEST_HANDLERS, poll_s=0.05):
+            (job,) = await settle(queue, [job_id], timeout_s=240)
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        assert job.result is not None
+        assert job.result["chunks"] == 3
+        await assert_chunked_like_single_process(store, prefix, single_process_run, chunks=3)
 
     run(backend, body)
 

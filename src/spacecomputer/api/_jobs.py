@@ -166,11 +166,14 @@ def build_executor(settings: Settings) -> Executor:
         The Ray cluster at ``ray_address`` cannot be reached.
 
     """
+    chunks, shortest_s = settings.job_chunk_workers, settings.job_min_chunk_s
     if settings.executor == "ray":
         if settings.ray_address is None:
-            return RayExecutor(None, num_cpus=settings.job_workers)
-        return RayExecutor(settings.ray_address)
-    return InterruptShieldedPool(LocalProcessExecutor(settings.job_workers))
+            return RayExecutor(None, num_cpus=settings.job_workers, chunk_workers=chunks, min_chunk_s=shortest_s)
+        return RayExecutor(settings.ray_address, chunk_workers=chunks, min_chunk_s=shortest_s)
+    return InterruptShieldedPool(
+        LocalProcessExecutor(settings.job_workers, chunk_workers=chunks, min_chunk_s=shortest_s)
+    )
 
 
 async def _observe_finished(database: Database, metrics: PlatformMetrics, worker_id: str, since: datetime) -> datetime:

@@ -10,11 +10,14 @@ Same job code on both back ends (DESIGN.md, "Backends")::
 A job is enqueued (``JobQueue.enqueue``), claimed by a runner, run by its kind's handler in an executor's
 process (``run_job`` with a ``JobContext``: payload, progress that doubles as the cancellation check, the
 stores' addresses) and its outcome recorded once, under the run's lease. Workers that die are detected by their
-missed heartbeats (``JobQueue.requeue_stale``) and their jobs run again.
+missed heartbeats (``JobQueue.requeue_stale``) and their jobs run again. An executor built with
+``chunk_workers > 1`` has each analysis split a long video's pose estimation into that many chunks run at once
+on it (``Chunking``: Ray tasks on its cluster, or processes the local pool's worker starts).
 """
 
 from spacecomputer.jobs._context import (
     BlobStoreConfig,
+    Chunking,
     Handler,
     JobCancelled,
     JobContext,
@@ -26,7 +29,13 @@ from spacecomputer.jobs._context import (
     error_body,
     run_job,
 )
-from spacecomputer.jobs._executors import ExecutionHandle, Executor, LocalProcessExecutor, RayExecutor
+from spacecomputer.jobs._executors import (
+    ExecutionHandle,
+    Executor,
+    LocalProcessExecutor,
+    RayChunkRunner,
+    RayExecutor,
+)
 from spacecomputer.jobs._handlers import (
     ANALYSIS_OPTION_TYPES,
     ANALYSIS_STAGES,
@@ -47,6 +56,7 @@ __all__ = [
     "PLATFORM_HANDLERS",
     "TEST_HANDLERS",
     "BlobStoreConfig",
+    "Chunking",
     "ExecutionHandle",
     "Executor",
     "Handler",
@@ -61,6 +71,7 @@ __all__ = [
     "JobRunner",
     "JobSpec",
     "LocalProcessExecutor",
+    "RayChunkRunner",
     "RayExecutor",
     "WorkerConfig",
     "analysis_handler",

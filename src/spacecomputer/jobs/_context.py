@@ -1,8 +1,9 @@
 """What crosses to an executor's process and what a handler sees there: specs, outcomes, the job context.
 
 A :class:`JobSpec` (picklable: it travels to a process-pool worker or a Ray task) carries the job's lease,
-kind, payload, handler function and a :class:`WorkerConfig` saying how to reach the stores. :func:`run_job` runs
-the handler with a :class:`JobContext` and always returns a :class:`JobOutcome` (never raises), because our
+kind, payload, handler function, a :class:`WorkerConfig` saying how to reach the stores, and the
+:class:`Chunking` its executor sets (how an analysis spreads one long video over that executor). :func:`run_job`
+runs the handler with a :class:`JobContext` and always returns a :class:`JobOutcome` (never raises), because our
 exceptions do not survive pickling with their details and a crashed handler must not look like a crashed worker.
 
 Handlers report progress through :meth:`JobContext.progress`, which writes to the database at most every
@@ -33,12 +34,14 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from spacecomputer._parallel import ChunkRunner, run_chunked
 from spacecomputer.errors import InvalidInputError, SpaceComputerError, UpstreamUnavailableError
 from spacecomputer.jobs._lease import JobLease, analysis_update, lease_filter
 from spacecomputer.storage import BlobStore, Job, LocalBlobStore, S3BlobStore, sync_url, utc_now
 
 __all__ = [
     "BlobStoreConfig",
+    "Chunking",
     "Handler",
     "JobCancelled",
     "JobContext",
@@ -136,14 +139,42 @@ Handler = Callable[["JobContext"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Chunking:
+    """How one analysis job splits a long video's pose estimation, set by the executor that runs the job.
+
+    Parameters
+    ----------
+    workers
+        Chunks estimated at once (1: the whole video in the job's own process).
+    min_chunk_s
+        Shortest part of the video, seconds, worth a chunk of its own (see ``AnalyzeOptions.min_chunk_s``).
+    runner
+        Where the chunks run (:func:`~spacecomputer._parallel.run_chunked`: processes started by the job's
+        process; a Ray executor's: Ray tasks on its cluster).
+
+    """
+
+    workers: int = 1
+    min_chunk_s: float = 10.0
+    runner: ChunkRunner = run_chunked
+
+    def __post_init__(self) -> None:
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise InvalidInputError(f"chunk workers must be a positive integer; got {self.workers!r}")
+        if not (math.isfinite(self.min_chunk_s) and self.min_chunk_s > 0):
+            raise InvalidInputError(f"min_chunk_s must be a positive number of seconds; got {self.min_chunk_s}")
+
+
+@dataclass(frozen=True)
 class JobSpec:
-    """One run of one job, as sent to an executor."""
+    """One run of one job, as sent to an executor (which sets ``chunking`` as it submits the run)."""
 
     lease: JobLease
     kind: str
     payload: dict[str, Any]
     handler: Handler
     config: WorkerConfig
+    chunking: Chunking = Chunking()
 
 
 @dataclass(frozen=True)
@@ -217,6 +248,11 @@ class JobContext:
     def database_url(self) -> str:
         """The platform database's URL."""
         return self._spec.config.database_url
+
+    @property
+    def chunking(self) -> Chunking:
+        """How this run may split a long video over its executor."""
+        return self._spec.chunking
 
     @property
     def blob_store_config(self) -> BlobStoreConfig | None:

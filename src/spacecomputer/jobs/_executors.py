@@ -5,25 +5,36 @@ transport differs. An executor never raises for a run that went wrong: :meth:`Ex
 worker process into a retryable failed :class:`~spacecomputer.jobs.JobOutcome` (code ``worker_crashed``), and the
 queue decides whether attempts remain. Cancelling a run that has started is cooperative on the local pool (the
 handler stops at its next progress check, which reads the job's ``cancel_requested``) and also interrupts the
-task on Ray (``ray.cancel``).
+task on Ray (``ray.cancel``, which also cancels the tasks it started).
+
+Long videos: each executor sets the :class:`~spacecomputer.jobs.Chunking` of the runs it submits, so that one
+analysis job estimates up to ``chunk_workers`` chunks of its video at once (default 1: the whole video in the job's
+process). On Ray the chunks are Ray tasks on the same cluster (:class:`RayChunkRunner`); the job's task, blocked
+waiting for them, lends them its CPU. On the local pool the job's worker process starts the chunks' processes
+itself (``spawn``, as the command line does): the pool's other processes belong to the runner's process, out of
+reach of a worker, and may be busy with other jobs. So ``max_workers × chunk_workers`` processes run at most.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from spacecomputer._parallel import ProgressTick
 from spacecomputer.errors import InvalidInputError, UpstreamUnavailableError
-from spacecomputer.jobs._context import JobOutcome, JobSpec, error_body, run_job
+from spacecomputer.jobs._context import Chunking, JobOutcome, JobSpec, error_body, run_job
 
-__all__ = ["ExecutionHandle", "Executor", "LocalProcessExecutor", "RayExecutor"]
+__all__ = ["ExecutionHandle", "Executor", "LocalProcessExecutor", "RayChunkRunner", "RayExecutor"]
+
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +93,17 @@ class LocalProcessExecutor:
     ----------
     max_workers
         Processes, so also runs executed at once; give the runner the same concurrency.
+    chunk_workers
+        Chunks of one long video that an analysis run estimates at once, in processes its worker starts.
+    min_chunk_s
+        Shortest part of a video, seconds, worth a chunk (and a process) of its own.
 
     """
 
-    def __init__(self, max_workers: int = 1) -> None:
+    def __init__(self, max_workers: int = 1, *, chunk_workers: int = 1, min_chunk_s: float = 10.0) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise InvalidInputError(f"max_workers must be a positive integer; got {max_workers!r}")
+        self._chunking = Chunking(chunk_workers, min_chunk_s)
         self._max_workers = max_workers
         self._context = multiprocessing.get_context("spawn")
         self._pool = self._new_pool()
@@ -125,7 +141,7 @@ class LocalProcessExecutor:
 
     def submit(self, spec: JobSpec) -> ExecutionHandle:
         """Queue ``spec`` on the pool."""
-        future, generation = self._submit(run_job, spec)
+        future, generation = self._submit(run_job, replace(spec, chunking=self._chunking))
         return ExecutionHandle(spec, future, generation)
 
     def poll(self, handle: ExecutionHandle) -> JobOutcome | None:
@@ -169,6 +185,66 @@ class LocalProcessExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _counted(task: Callable[..., R], args: tuple[Any, ...]) -> tuple[R, int]:
+    """Run one chunk in a Ray worker; return its result and the frames it reported done."""
+    done = 0
+
+    def count(n: int) -> None:
+        nonlocal done
+        done += n
+
+    return task(*args, progress=count), done
+
+
+@functools.cache
+def _remote_counted(cpus: float) -> Any:
+    """Return :func:`_counted` as a Ray remote function (defined once per process and CPU count, as Ray advises)."""
+    import ray
+
+    return ray.remote(_counted).options(num_cpus=cpus, max_retries=0)
+
+
+@dataclass(frozen=True)
+class RayChunkRunner:
+    """Runs chunks as Ray tasks (a :class:`~spacecomputer._parallel.ChunkRunner`), one per chunk.
+
+    The tasks go to the cluster this process is connected to: inside a job's Ray task, the job's own. Progress
+    arrives per chunk, as its result is collected (in chunk order). An exception of a chunk is raised as the chunk
+    raised it; a run interrupted while it waits (cancelled) cancels the chunks not yet ended.
+    """
+
+    cpus_per_chunk: float = 1.0
+
+    def __call__(
+        self,
+        task: Callable[..., R],
+        arguments: Sequence[tuple[Any, ...]],
+        *,
+        workers: int,
+        on_progress: ProgressTick,
+        isolate: bool = False,
+    ) -> list[R]:
+        """Return the chunks' results in argument order, from Ray tasks (a single one runs here unless isolated)."""
+        if not isolate and (workers <= 1 or len(arguments) <= 1):
+            return [task(*args, progress=on_progress) for args in arguments]
+        import ray
+
+        references = [_remote_counted(self.cpus_per_chunk).remote(task, args) for args in arguments]
+        results: list[R] = []
+        try:
+            for reference in references:  # ray.get, not ray.wait: Ray lends a task blocked in get its CPU
+                result, frames = ray.get(reference)
+                results.append(result)
+                on_progress(frames)
+        except BaseException as error:
+            for reference in references:  # no-op for those ended
+                ray.cancel(reference)
+            if isinstance(error, ray.exceptions.RayTaskError):
+                raise error.cause from None
+            raise
+        return results
+
+
 class RayExecutor:
     """Runs as Ray tasks, on a local Ray started here or on a cluster.
 
@@ -182,7 +258,11 @@ class RayExecutor:
     num_cpus
         CPUs of the local Ray started when ``address`` is ``None`` (``None``: every core).
     cpus_per_job
-        CPUs Ray reserves for each run (so a node runs ``its CPUs / cpus_per_job`` jobs at once).
+        CPUs Ray reserves for each run and each chunk (so a node runs ``its CPUs / cpus_per_job`` of them at once).
+    chunk_workers
+        Chunks of one long video that an analysis run estimates at once, as Ray tasks.
+    min_chunk_s
+        Shortest part of a video, seconds, worth a chunk (and a task) of its own.
     init_options
         More ``ray.init`` keyword arguments (``namespace``, ``runtime_env`` …).
 
@@ -199,6 +279,8 @@ class RayExecutor:
         *,
         num_cpus: int | None = None,
         cpus_per_job: float = 1.0,
+        chunk_workers: int = 1,
+        min_chunk_s: float = 10.0,
         init_options: Mapping[str, Any] | None = None,
     ) -> None:
         import ray  # optional: imported only where Ray is the executor (it takes seconds)
@@ -207,6 +289,7 @@ class RayExecutor:
             raise InvalidInputError("num_cpus sizes a local Ray; it cannot be set when joining a cluster (address)")
         if not cpus_per_job > 0:
             raise InvalidInputError(f"cpus_per_job must be positive; got {cpus_per_job}")
+        self._chunking = Chunking(chunk_workers, min_chunk_s, RayChunkRunner(cpus_per_job))
         self._ray: Any = ray
         self._started_here = False
         if not ray.is_initialized():
@@ -224,7 +307,7 @@ class RayExecutor:
 
     def submit(self, spec: JobSpec) -> ExecutionHandle:
         """Start ``spec`` as a Ray task (Ray does not retry it: the queue owns retries)."""
-        return ExecutionHandle(spec, self._remote.remote(spec))
+        return ExecutionHandle(spec, self._remote.remote(replace(spec, chunking=self._chunking)))
 
     def poll(self, handle: ExecutionHandle) -> JobOutcome | None:
         """Return the task's outcome once it has ended."""

@@ -196,9 +196,10 @@ def _run_blobs(context: JobContext, work: Any) -> Any:
 def analysis_handler(context: JobContext) -> dict[str, Any]:
     """Analyse an uploaded video: fetch it, run :func:`~spacecomputer.pipeline.analyze_video`, store every output.
 
-    The payload is :func:`analysis_payload`'s. The video is copied to a temporary folder under a fixed name (no
+    The payload is :func:`analysis_payload`'s. A long video's pose estimation is split as ``context.chunking``
+    says (its executor's chunk workers and runner). The video is copied to a temporary folder under a fixed name (no
     user-given name touches the disk); the run's files go under ``output_prefix``; the result is a small
-    summary (frames, quality score, detection rate, movement family, output keys), which the queue also stores
+    summary (frames, quality score, detection rate, movement family, chunks, output keys), which the queue also stores
     as the analysis's ``summary``.
 
     Raises
@@ -215,7 +216,8 @@ def analysis_handler(context: JobContext) -> dict[str, Any]:
         output_prefix=str(context.payload.get("output_prefix")),
         options=context.payload.get("options") or {},
     )
-    options = AnalyzeOptions(**payload["options"], workers=1)
+    chunking = context.chunking
+    options = AnalyzeOptions(**payload["options"], workers=chunking.workers, min_chunk_s=chunking.min_chunk_s)
 
     def on_stage(stage: str, done: int, total: int | None) -> None:
         start, share = ANALYSIS_STAGES.get(stage, (None, 0.0))
@@ -228,7 +230,9 @@ def analysis_handler(context: JobContext) -> dict[str, Any]:
         context.progress(0.0, "download")
         _run_blobs(context, lambda store: _download(store, payload["video_key"], video))
         started = time.perf_counter()
-        result = analyze_video(video, options, out_dir=Path(scratch) / "run", progress=on_stage)
+        result = analyze_video(
+            video, options, out_dir=Path(scratch) / "run", progress=on_stage, chunk_runner=chunking.runner
+        )
         context.check()  # a cancelled or lost run stores nothing
         prefix = payload["output_prefix"]
         keys: list[str] = _run_blobs(context, lambda store: _upload(store, Path(scratch) / "run", prefix, context))
@@ -246,6 +250,7 @@ def analysis_handler(context: JobContext) -> dict[str, Any]:
         "duration_s": analysis.video.duration_s,
         "fps": analysis.video.fps,
         "warnings": len(analysis.warnings),
+        "chunks": analysis.processing.chunking.chunks,
         "wall_s": round(time.perf_counter() - started, 3),
         "outputs": keys,
     }
