@@ -5,15 +5,18 @@
 tie-break towards the start, over the free coordinates of every frame with SciPy's SLSQP: bounds are the joint limits
 (narrowed by the problem's largest changes), equalities the task constraints, inequalities balance and the ground
 (:mod:`~spacecomputer.biomech.solver._optimise_eval`, where the values and gradients come from: one batch of poses
-per iterate). Bone lengths hold by construction of the skeleton. When SLSQP stalls or runs out of iterations from a
-feasible start it is run again from the start in trust boxes (:meth:`BiomechanicalSolver._minimise`).
+per iterate). Bone lengths hold by construction of the skeleton. How SLSQP is driven (a small first step, then
+trust boxes around the best pose when it does not converge) is in :mod:`~spacecomputer.biomech.solver
+._optimise_search`.
 
 Outcomes
 --------
 - The result is the best feasible pose the optimiser visited (every constraint within
   :data:`~spacecomputer.biomech.solver._optimise_eval.FEASIBILITY_TOLERANCE_M`): its last iterate when it converged.
 - A feasible start that no feasible pose improves by more than :data:`OPTIMAL_TOLERANCE` of its objective's scale
-  is returned unchanged (an already-optimal pose stays where it is; never a worse pose than a feasible start).
+  is returned unchanged (an already-optimal pose stays where it is; never a worse pose than a feasible start). The
+  message says which: "already optimal" when the optimiser converged there, "no feasible pose found improves the
+  objective" (and why the search stopped) when it did not.
 - When no feasible pose was visited, the nearest is sought (:meth:`BiomechanicalSolver._nearest`: the
   :class:`~spacecomputer.biomech.solver.KeepPointAt` targets as near as the other constraints allow, else least
   squares of every violation); if it still violates some, the result is ``infeasible=True`` with them named and
@@ -41,13 +44,14 @@ from spacecomputer.biomech.solver._optimise_result import (
     SolveResult,
     validity_check,
 )
+from spacecomputer.biomech.solver._optimise_search import Constraint, minimise, slsqp
 from spacecomputer.biomech.solver._session import PoseSession
 from spacecomputer.biomech.solver._session_report import State, angle_changes, balance_of, moment_changes
 from spacecomputer.biomech.solver._skeleton import SkeletonModel
 from spacecomputer.biomech.solver._statics import QuasiStatics
 from spacecomputer.errors import InvalidInputError
 
-__all__ = ["ACTIVE_TOLERANCE_M", "FEASIBILITY_TOLERANCE_M", "OPTIMAL_TOLERANCE", "TRUST_BOX", "BiomechanicalSolver"]
+__all__ = ["ACTIVE_TOLERANCE_M", "FEASIBILITY_TOLERANCE_M", "OPTIMAL_TOLERANCE", "BiomechanicalSolver"]
 
 ACTIVE_TOLERANCE_M = 1e-5
 """An inequality with less slack than this is active, m (our own)."""
@@ -56,9 +60,6 @@ OPTIMAL_TOLERANCE = 1e-6
 _BOUND_TOLERANCE = 1e-7
 Unit = Literal["m", "deg"]
 _MISS_TOLERANCE_M2 = 1e-10
-TRUST_BOX = 0.5
-"""Half-width of the box each SLSQP round of the second attempt may move every unknown in, rad (m for the pelvis
-position; our own)."""
 
 
 class BiomechanicalSolver:
@@ -71,7 +72,8 @@ class BiomechanicalSolver:
     statics
         The quasi-statics of that skeleton (required with a skeleton; taken from the session otherwise).
     max_iterations
-        Most SLSQP iterations.
+        Most SLSQP iterations from the start; when it does not converge, the trust boxes that follow get as many
+        again (:func:`~spacecomputer.biomech.solver._optimise_search.minimise`).
     tolerance
         SLSQP's ``ftol`` on the objective scaled to ±1 at the start: it stops when an iteration improves it by less
         than this fraction of the starting value (our default: beyond it, 30 random standing starts of the
@@ -133,21 +135,31 @@ class BiomechanicalSolver:
         bounds = self._bounds(problem, start, evaluator)
         iterations, message, converged, final = 0, "nothing to optimise: every coordinate is preserved", True, at_start
         if evaluator.n:
-            x, iterations, message, converged = self._minimise(evaluator, bounds, box=math.inf)
-            if not converged and at_start.feasible:  # a stalled SLSQP on a feasible problem: again, in trust boxes
-                boxed, more, boxed_message, converged = self._minimise(evaluator, bounds, box=TRUST_BOX)
-                iterations += more
-                if converged or evaluator.at(boxed).cost < evaluator.at(x).cost:
-                    x, message = boxed, f"{message}; in trust boxes: {boxed_message}"
-            final = evaluator.at(x)
+            found = minimise(
+                evaluator,
+                bounds,
+                self._constraints(evaluator, evaluator.independent),
+                max_iterations=self.max_iterations,
+                tolerance=self.tolerance,
+            )
+            iterations, message, converged, final = (
+                found.iterations,
+                found.message,
+                found.converged,
+                evaluator.at(found.x),
+            )
         best = evaluator.best  # the best feasible pose visited (the start, if it is feasible, included)
         infeasible = False
         if best is not None and (not final.feasible or best.cost < final.cost - OPTIMAL_TOLERANCE):
-            message = f"{message}; the best feasible pose visited is returned"
-            converged, final = False, best
+            message = f"{message}; the best pose visited that meets the constraints is returned"
+            converged, final = converged and final.feasible, best
         if best is not None and at_start.feasible and final.cost >= at_start.cost - OPTIMAL_TOLERANCE:
-            if evaluator.n and final is not at_start:
-                message = "the starting pose is already optimal: no feasible pose visited improves the objective"
+            if evaluator.n:
+                message = (
+                    "the starting pose is already optimal: no feasible pose visited improves the objective"
+                    if converged
+                    else f"no feasible pose found improves the objective: the starting pose is returned ({message})"
+                )
             final = at_start
         if best is None:
             final = self._nearest(evaluator, bounds)
@@ -185,54 +197,16 @@ class BiomechanicalSolver:
         return Bounds(lower[:, evaluator.free].ravel(), upper[:, evaluator.free].ravel())
 
     @staticmethod
-    def _constraints(evaluator: Evaluator, keep: NDArray[np.bool_]) -> list[dict[str, object]]:
+    def _constraints(evaluator: Evaluator, keep: NDArray[np.bool_]) -> list[Constraint]:
         """SLSQP's constraints: the equality rows ``keep`` and every inequality row."""
-        out: list[dict[str, object]] = []
+        out = []
         if keep.any():
             out.append(
-                {
-                    "type": "eq",
-                    "fun": lambda x: evaluator.at(x).eq[keep],
-                    "jac": lambda x: evaluator.at(x).eq_jacobian[keep],
-                }
+                Constraint("eq", lambda x: evaluator.at(x).eq[keep], lambda x: evaluator.at(x).eq_jacobian[keep])
             )
         if evaluator.constraints.ineq_rows:
-            out.append(
-                {"type": "ineq", "fun": lambda x: evaluator.at(x).ineq, "jac": lambda x: evaluator.at(x).ineq_jacobian}
-            )
+            out.append(Constraint("ineq", lambda x: evaluator.at(x).ineq, lambda x: evaluator.at(x).ineq_jacobian))
         return out
-
-    def _minimise(
-        self, evaluator: Evaluator, bounds: Bounds, *, box: float
-    ) -> tuple[NDArray[np.float64], int, str, bool]:
-        """Run SLSQP from the start in boxes of ±``box`` around its iterate (x, iterations, message, converged).
-
-        SLSQP has no trust region: its first step, on an identity Hessian, can leap across a joint's range, where
-        the linearised foot constraints no longer hold and its line search stalls. With a finite ``box`` each round
-        is bounded by a box around where the last one ended (and by the problem's bounds); a round that ends on the
-        box's edge with every constraint holding starts another, until one ends inside it or :attr:`max_iterations`
-        are spent.
-        """
-        x, iterations, message, converged = evaluator.x0, 0, "", False
-        constraints = self._constraints(evaluator, evaluator.independent)
-        while True:
-            lower, upper = np.maximum(bounds.lb, x - box), np.minimum(bounds.ub, x + box)
-            found = minimize(
-                lambda x: evaluator.at(x).cost,
-                x,
-                jac=lambda x: evaluator.at(x).gradient,
-                bounds=Bounds(lower, upper),
-                constraints=constraints,
-                method="SLSQP",
-                options={"maxiter": self.max_iterations - iterations, "ftol": self.tolerance},
-            )
-            iterations += int(found.nit)
-            x, message, converged = np.asarray(found.x, dtype=np.float64), str(found.message), bool(found.success)
-            edge = ((np.abs(x - lower) <= _BOUND_TOLERANCE) & (lower > bounds.lb)) | (
-                (np.abs(x - upper) <= _BOUND_TOLERANCE) & (upper < bounds.ub)
-            )
-            if not edge.any() or iterations >= self.max_iterations or not evaluator.at(x).feasible:
-                return x, iterations, message, converged and not edge.any()
 
     def _nearest(self, evaluator: Evaluator, bounds: Bounds) -> Evaluation:
         """Find the pose nearest to meeting the constraints: the targets as near as the others allow, if they can hold.
@@ -252,14 +226,14 @@ class BiomechanicalSolver:
                 at = evaluator.at(x)
                 return np.asarray(at.eq_jacobian[target].T @ at.eq[target], dtype=np.float64)
 
-            found = minimize(
+            found = slsqp(
                 miss,
+                miss_gradient,
                 evaluator.x0,
-                jac=miss_gradient,
-                bounds=bounds,
-                constraints=self._constraints(evaluator, evaluator.independent & ~target),
-                method="SLSQP",
-                options={"maxiter": self.max_iterations, "ftol": _MISS_TOLERANCE_M2},
+                bounds,
+                self._constraints(evaluator, evaluator.independent & ~target),
+                max_iterations=self.max_iterations,
+                tolerance=_MISS_TOLERANCE_M2,
             )
             at = evaluator.at(found.x)
             if np.abs(at.eq[~target]).max(initial=0.0) <= FEASIBILITY_TOLERANCE_M and (

@@ -18,12 +18,20 @@ Constraint rows (``c = 0`` for equalities, ``c ≥ 0`` for inequalities; metres)
   ``±FOOT_ROLL_LIMIT_DEG`` (2 inequality rows, in degrees). Fixing the roll too would make the two planted feet's
   equalities linearly dependent in a symmetric stance (the rigid pelvis cannot turn both feet outwards at once to
   first order), which SLSQP cannot solve. Only in frames where the foot touches at the start.
-- Balance: the COM's signed distance to the base of support minus the margin (and 1 µm, so that a pose on the
-  boundary reads balanced), in frames with a foot on the ground at the start; a pose with no foot on the ground
-  reads ``−1 m`` minus the height its lowest foot is above contact (our own continuation, so that the solver is
-  led back to the ground).
+- Balance: the COM's signed distance to the base of support minus the margin, in frames with a foot on the ground
+  at the start; a pose with no foot on the ground reads ``−1 m`` minus the height its lowest foot is above contact
+  (our own continuation, so that the solver is led back to the ground). The row asks for
+  :data:`FEASIBILITY_TOLERANCE_M` more than the margin, so that a pose that meets it within that tolerance (the
+  optimiser may return any such pose it visited) keeps the margin.
 - Ground: each foot not held in a frame stays at or above the ground level (or its starting clearance if it began
-  below it).
+  below it): its heel and its toe each, one row per point (their minimum has a kink where the foot is flat, just
+  where a foot pressed to the ground ends up).
+- Contact: each foot not held that touches the ground at the start stays in contact: the lower of its heel and toe
+  at the start stays :data:`FEASIBILITY_TOLERANCE_M` below the contact height. Lifting it would switch its contact
+  off, and with it the statics: its share of the ground reaction jumps to the other foot and the base of support
+  shrinks to one foot, so the objective and the balance row jump, where SLSQP, which assumes smooth functions, is
+  lost. (A one-foot base of support has next to no width: where balance is required, a foot that bears weight at
+  the start has to keep bearing it anyway.)
 """
 
 from __future__ import annotations
@@ -66,8 +74,6 @@ FEASIBILITY_TOLERANCE_M = 1e-4
 FOOT_ROLL_LIMIT_DEG = 10.0
 """Largest roll of a planted foot about its heel–toe line, degrees (our own bound: a small inversion or eversion)."""
 _NO_GROUND_M = 1.0
-_INSIDE_M = 1e-6
-"""The balance row asks for this much more than the margin, m, so that a pose on the boundary reads balanced."""
 _RANK_TOLERANCE = 1e-8
 
 
@@ -118,13 +124,19 @@ class Constraints:
         self.margin = problem.balance_margin_m
         self.balance = np.full(frames, problem.balance_required) & contact.any(axis=1)
         self.floor = np.minimum(start.foot_clearance_m, 0.0)
+        self._soles = [JOINT_INDEX[f"{side}_{p}"] for side in FEET for p in ("heel", "foot_index")]
+        soles = points[:, self._soles] @ self.up  # (F, 4): each foot's heel and toe
+        self._lower = 2 * np.arange(2) + np.argmin(soles.reshape(frames, 2, 2), axis=2)  # (F, 2): lower one's column
+        stays = contact & ~self.held
         eq: list[tuple[str, Array]] = []
         for keep in self.points:
             eq += [(str(keep), np.ones(frames, dtype=bool))] * (1 if keep.height_m is not None else 3)
         for i, side in enumerate(FEET):
             eq += [(f"the {side} foot held on the ground", self.held[:, i])] * 5
         ineq = [(f"balance (COM over the base of support, margin {self.margin:.3f} m)", self.balance)]
-        ineq += [(f"the {side} foot above the ground", ~self.held[:, i]) for i, side in enumerate(FEET)]
+        for i, side in enumerate(FEET):
+            ineq += [(f"the {side} foot above the ground", ~self.held[:, i])] * 2  # its heel and its toe
+        ineq += [(f"the {side} foot on the ground", stays[:, i]) for i, side in enumerate(FEET)]
         for i, side in enumerate(FEET):
             rolls = self.held[:, i] & self.feet[side]["rolls"]
             ineq += [(f"the {side} foot's roll within ±{FOOT_ROLL_LIMIT_DEG:g}°", rolls)] * 2
@@ -185,8 +197,11 @@ class Constraints:
         clearance = analysis.foot_clearance_m.reshape(*shape, 2)
         to_bos = analysis.com_to_bos_m.reshape(shape)
         lowest = clearance.min(axis=-1) - self.statics.contact_height_m
-        balance = np.where(np.isfinite(to_bos), to_bos, -_NO_GROUND_M - lowest) - self.margin - _INSIDE_M
-        out = [balance[..., None], clearance - self.floor[:, None]]
+        balance = np.where(np.isfinite(to_bos), to_bos, -_NO_GROUND_M - lowest) - self.margin - FEASIBILITY_TOLERANCE_M
+        heights = points[:, :, self._soles] @ self.up - self.statics.ground_level_m  # (F, K, 4): heels and toes
+        lower = np.take_along_axis(heights, np.broadcast_to(self._lower[:, None], (*shape, 2)), axis=2)
+        out = [balance[..., None], heights - np.repeat(self.floor, 2, axis=1)[:, None]]
+        out.append(self.statics.contact_height_m - FEASIBILITY_TOLERANCE_M - lower)
         limit = FOOT_ROLL_LIMIT_DEG
         for side in FEET:
             heel, ankle = (points[:, :, JOINT_INDEX[f"{side}_{p}"]] for p in ("heel", "ankle"))
