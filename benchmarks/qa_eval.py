@@ -193,6 +193,9 @@ def main() -> None:
         if cited and expected["docs"]:
             precision.append(len(cited & set(expected["docs"])) / len(cited))
             recall.append(len(cited & set(expected["docs"])) / len(set(expected["docs"])))
+            if cited - set(expected["docs"]):
+                extra = ", ".join(sorted(cited - set(expected["docs"])))
+                wrong.append(f"{item['id']} cites {extra} ({answer.route.value}): {item['question']}")
         abstained = answer.route in {Route.REFUSAL, Route.CLARIFY} or not any(
             fact.value is not None for fact in answer.facts
         )

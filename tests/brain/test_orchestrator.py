@@ -21,7 +21,9 @@ from spacecomputer.brain import (
     answer_from_dict,
     answer_to_dict,
 )
+from spacecomputer.brain._catalogue import METRIC_DOCUMENTS
 from spacecomputer.errors import InvalidInputError
+from spacecomputer.knowledge import KnowledgeIndex
 from tests.brain.conftest import scalar
 
 pytestmark = pytest.mark.slow  # the session's short run: the pose model on 40 frames
@@ -200,3 +202,44 @@ def test_which_feet_are_on_the_ground_at_a_frame(orchestrator: Orchestrator, sho
         expected = series[f"{foot}_contact"][row]
         assert fact.value == expected or (fact.value is None and expected != expected)
         assert fact.display in {"on the ground", "off the ground", "unknown"}
+
+
+def test_which_metrics_we_compute_lists_every_metric_family_with_its_document(
+    orchestrator: Orchestrator, knowledge: KnowledgeIndex
+) -> None:
+    answer = orchestrator.ask("Which metrics do you compute?")
+    assert answer.route is Route.LOCAL
+    assert answer.validation.passed, answer.validation
+    assert [c.reference.split("#")[0] for c in answer.citations] == list(METRIC_DOCUMENTS)
+    assert "ground reaction force estimated from video" in answer.text
+    risks = orchestrator.ask("Which risk indicators do you compute?")
+    cited = {c.reference.split("#")[0] for c in risks.citations}
+    assert cited == {doc for doc in knowledge.document_ids() if doc.startswith("risk-")}
+    assert risks.validation.passed, risks.validation
+
+
+def test_a_question_about_one_metric_is_not_a_catalogue(orchestrator: Orchestrator) -> None:
+    for question in ("What metric tells me how soft my landing was?", "What does the margin of stability measure?"):
+        answer = orchestrator.ask(question)
+        assert len(answer.citations) < len(METRIC_DOCUMENTS), question
+
+
+def test_why_a_metric_is_missing_is_answered_with_the_runs_own_reason(
+    orchestrator: Orchestrator, short_run: Path
+) -> None:
+    answer = orchestrator.ask("Why can't you give me my hip internal rotation?", short_run)
+    assert answer.route is Route.LOCAL
+    assert answer.validation.passed, answer.validation
+    assert answer.text.startswith("Not available for this run:")
+    assert "not observable" in answer.text
+    assert answer.citations[0].kind == "analysis"
+    assert {c.reference.split("#")[0] for c in answer.citations if c.kind == "passage"} == {"joint-angles"}
+
+
+def test_a_look_up_cites_the_passage_that_defines_the_metric_by_name(
+    orchestrator: Orchestrator, short_run: Path
+) -> None:
+    answer = orchestrator.ask("By how much did my centre of mass rise and fall?", short_run)
+    assert answer.route is Route.ANALYTICS
+    passage = next(c for c in answer.citations if c.kind == "passage")
+    assert "`com_vertical_excursion_m`" in passage.text

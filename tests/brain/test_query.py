@@ -198,6 +198,8 @@ ENTITIES: list[tuple[str, dict[str, Any]]] = [
     ("When did my heels hit the ground?", {"event": "contact", "side": "both"}),
     ("Which feet are on the ground at the current frame?", {"event": "contact"}),
     ("what was the angle at that moment?", {"quantity": "angle", "statistic": "value"}),
+    ("How do you detect foot contact without force plates?", {"quantity": None, "event": "contact"}),  # instrument
+    ("what was the force at landing?", {"quantity": "grf", "event": "landing"}),
     ("Compare my motion with the wrestling takedown", {"athlete": "struggle", "sport": "wrestling"}),
     ("how do I compare with the cricket batting clip from New Zealand?", {"athlete": "boundary-nz"}),
     ("compare me with hezvo", {"athlete": "hezvo"}),

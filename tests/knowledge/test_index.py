@@ -74,6 +74,14 @@ def test_results_carry_passage_ids_scores_and_sources(shipped_index: KnowledgeIn
     assert 0 < top.score <= 2 / 61
 
 
+def test_a_documents_lead_passage_is_its_opening_section(shipped_index: KnowledgeIndex) -> None:
+    lead = shipped_index.lead_passage("ground-reaction-force")
+    assert lead is not None
+    assert lead.id == "ground-reaction-force#1"
+    assert lead.text.startswith("No force plate is used")
+    assert shipped_index.lead_passage("no-such-document") is None
+
+
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c"]])
     assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)

@@ -288,7 +288,7 @@ class RunFacts:
                 asked = entities.statistic
                 for statistic in [asked] if asked is not None and asked in WHOLE_CLIP else default_statistics(spec):
                     reader.statistic(spec, statistic, facts, reasons)
-        unavailable = "; ".join(dict.fromkeys(reasons)) or None
+        unavailable = " ".join(r if r.endswith(".") else f"{r}." for r in dict.fromkeys(reasons)) or None
         return Resolution(unique(facts), metric, None, unavailable)
 
     def _spec_unavailable(self, spec: MetricSpec) -> str | None:

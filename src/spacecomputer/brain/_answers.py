@@ -19,6 +19,7 @@ _SPELLED = {
     "moment": "joint moment inverse dynamics",
     "power": "joint power",
     "work": "joint work energy",
+    "joint_stress": "joint stress joint moments",
     "knee_frontal_plane_projection_angle": "knee frontal plane projection angle valgus",
     "landing_peak_knee_flexion": "stiff landing peak knee flexion",
     "trunk_lateral_lean_peak": "trunk lateral lean",

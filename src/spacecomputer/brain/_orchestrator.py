@@ -25,13 +25,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from spacecomputer.brain._analytics import RunFacts
+from spacecomputer.brain._analytics import Resolution, RunFacts
 from spacecomputer.brain._answers import (
     clarify_answer,
     follow_ups,
     refusal_text,
     retrieval_query,
 )
+from spacecomputer.brain._catalogue import RISK_PREFIX, asks_catalogue, catalogue
 from spacecomputer.brain._compose import Composition, compose
 from spacecomputer.brain._llm import llm_answer
 from spacecomputer.brain._monitor import PerformanceMonitor
@@ -52,7 +53,7 @@ from spacecomputer.brain._types import (
     QueryContext,
     Route,
 )
-from spacecomputer.brain._validate import numbers_in, validate_answer
+from spacecomputer.brain._validate import numbers_in, split_sentences, validate_answer
 from spacecomputer.config import Settings, get_settings
 from spacecomputer.errors import InvalidInputError, NotFoundError
 from spacecomputer.knowledge import KnowledgeIndex, MiniLMEmbedder, Passage
@@ -70,8 +71,6 @@ ANALYTICS_FACTS = 8
 """Facts an analytics answer states at most (every side, statistic or event asked for, at any level)."""
 TECHNIQUE_PREFIX = "technique-"
 """Id prefix of the shipped technique documents."""
-RISK_PREFIX = "risk-"
-"""Id prefix of the shipped risk-indicator documents."""
 _TECHNIQUE_WORDS = re.compile(r"\b(technique|phase|phases|sprint\w*|punch\w*|header|batting|takedown|tackle|carry)\b")
 _RISK_WORDS = re.compile(r"\b(risk|risks|indicators?|flag\w*|red|yellow|warning\w*)\b")
 _WHOLE_BODY = frozenset(
@@ -82,6 +81,8 @@ _WHOLE_BODY = frozenset(
     )
 )
 """Quantities of the whole body: a follow-up naming one does not inherit the previous question's joint."""
+_FIELD = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+"""A field name in a fact's provenance locator (``biomechanics.scalars[jump_height_flight_m]``)."""
 _TECHNIQUE_INTENTS = {Intent.COMPARE_ATHLETE, Intent.COMPARE_RUNS, Intent.TECHNIQUE_SEARCH}
 
 
@@ -273,17 +274,8 @@ class Orchestrator:
         resolution = facts.resolve(parsed.entities, parsed.context)
         if resolution.clarification is not None:
             return clarify_answer(parsed, resolution.clarification, score)
-        if resolution.unavailable is not None and not resolution.facts:
-            reason = Fact(
-                key=f"{resolution.metric or 'metric'}_unavailable",
-                label=f"{(resolution.metric or 'this metric').replace('_', ' ')} unavailable",
-                value=None,
-                unit="",
-                display=resolution.unavailable,
-                provenance=Provenance("run files", f"the reason they give for {resolution.metric or 'it'}"),
-                numbers=tuple(float(n) for n in numbers_in(resolution.unavailable)),
-            )
-            text = f"Not available for this run: {resolution.unavailable.rstrip('.')} [{{n}}]."
+        if (reason := _unavailable(resolution)) is not None:
+            text = _unavailable_text(reason)
             composition = compose(parsed.text, (reason,), [], parsed.context.expertise, sentences=(text,))
             answer = self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
             return replace(answer, follow_ups=("Which risk indicators were flagged in this run?",))
@@ -304,7 +296,10 @@ class Orchestrator:
         beginner = parsed.context.expertise is Expertise.BEGINNER
         quantity = parsed.entities.quantity if parsed.entities.quantity not in {None, "angle"} else ""
         metric = f"{quantity or ''} {resolution.metric or ''}".replace("_", " ").strip()
-        passages = [] if beginner else self.retrieve(parsed, risk=False, query=metric or None)[:1]
+        passages = [] if beginner else self.retrieve(parsed, risk=False, query=metric or None)
+        names = {name for fact in resolution.facts for name in _FIELD.findall(fact.provenance.locator)}
+        defining = [p for p in passages if any(f"`{name}`" in p.text for name in names)]
+        passages = (defining or passages)[:1]  # the passage that defines the metric by its name, if one is retrieved
         expertise = parsed.context.expertise
         composition = compose(parsed.text, resolution.facts, passages, expertise, max_facts=ANALYTICS_FACTS)
         return self._finished(parsed, Route.ANALYTICS, composition, score, run_dir)
@@ -379,14 +374,20 @@ class Orchestrator:
 
     def _local(self, parsed: ParsedQuery, run_dir: Path | None, score: float) -> Answer:
         facts: tuple[Fact, ...] = ()
+        reason: Fact | None = None
         if run_dir is not None and parsed.intent is Intent.EXPLANATION:
             run = self.run_facts(run_dir)
-            facts = run.related(parsed.entities) or run.resolve(parsed.entities, parsed.context).facts
+            resolution = run.resolve(parsed.entities, parsed.context)
+            reason = _unavailable(resolution)  # "why can't you give me X": the run's own reason comes first
+            facts = (reason,) if reason is not None else run.related(parsed.entities) or resolution.facts
+        if asks_catalogue(parsed) and (listed := catalogue(parsed, self.index)) is not None:
+            return self._finished(parsed, Route.LOCAL, listed, score, run_dir)
         passages = self.best_documents(parsed, self.retrieve(parsed))
         if not passages and not facts:
             text = "I have no source on that in the knowledge base, so I will not guess."
             return self._finish(parsed, Route.LOCAL, text, (), score)
-        composition = compose(parsed.text, facts, passages, parsed.context.expertise)
+        sentences = (_unavailable_text(reason),) if reason is not None else None
+        composition = compose(parsed.text, facts, passages, parsed.context.expertise, sentences=sentences)
         return self._finished(parsed, Route.LOCAL, composition, score, run_dir)
 
     # -- answers -------------------------------------------------------------------------------------------------
@@ -476,6 +477,27 @@ def _about_technique(parsed: ParsedQuery) -> bool:
         or entities.athlete is not None
         or bool(_TECHNIQUE_WORDS.search(parsed.normalised))
     )
+
+
+def _unavailable(resolution: Resolution) -> Fact | None:
+    """Return the run's reason an asked-for metric is unavailable, as a fact without a value (None if available)."""
+    if resolution.unavailable is None or resolution.facts:
+        return None
+    return Fact(
+        key=f"{resolution.metric or 'metric'}_unavailable",
+        label=f"{(resolution.metric or 'this metric').replace('_', ' ')} unavailable",
+        value=None,
+        unit="",
+        display=resolution.unavailable,
+        provenance=Provenance("run files", f"the reason they give for {resolution.metric or 'it'}"),
+        numbers=tuple(float(n) for n in numbers_in(resolution.unavailable)),
+    )
+
+
+def _unavailable_text(reason: Fact) -> str:
+    """Word an unavailable metric's reason, every sentence of it cited (``{n}`` where the marker goes)."""
+    sentences = split_sentences(f"Not available for this run: {reason.display}")
+    return " ".join(f"{sentence.rstrip('.;')} [{{n}}]." for sentence in sentences)
 
 
 def _ms(started: float) -> float:

@@ -127,7 +127,8 @@ _NOT_A_TIME = r"(?<!this )(?<!that )(?<!what )(?<!which )(?<!at the )(?<!same )(
 QUANTITY_TERMS: tuple[Term, ...] = (
     *_terms(
         (r"ground reaction forces?|grfs?|ground forces?|impact forces?|vertical forces?|horizontal forces?|"
-         r"braking forces?|propulsive forces?|forces? (?:on|into) the ground|forces?", "grf"),
+         r"braking forces?|propulsive forces?|forces? (?:on|into) the ground|"
+         r"forces?(?! ?(?:plates?|platforms?))", "grf"),  # a force plate is an instrument, not a quantity
         (r"take ?off (?:velocity|speed)|(?:velocity|speed) at take ?off", "takeoff_velocity"),
         (r"jump heights?|vertical jump|height of (?:my |the |his |her )?jump|(?:higher|highest|bigger|biggest|"
          r"better|best) jump|how high (?:did |do |can |could )?(?:i |he |she |they |we |the athlete )?jump(?:ed|s)?",
@@ -280,7 +281,8 @@ DOMAIN_WORDS = phrase(
     r"fault\w*|header|batting|batter|bat|wrestl\w*|takedown|grappl\w*|strike|stance|swing|phase|fitness|"
     r"workout|effort|fatigue|stretch\w*|warm ?up|mobility|flexibility|strength|sprinter|elite|olympi\w*|"
     r"dynamics|acl|sprain|tendon\w*|ligament\w*|physio\w*|rehab\w*|recovery|reference|library|solver|optimi[sz]\w*|"
-    r"gallop|hop\w*|bound\w*|cut(?:ting)?|pivot\w*|agility|plyometric\w*|deadlift\w*|lift\w*"
+    r"gallop|hop\w*|bound\w*|cut(?:ting)?|pivot\w*|agility|plyometric\w*|deadlift\w*|lift\w*|"
+    r"risk indicators?|risk flags?|uncertaint\w*"
 )
 """Words about movement, sport, the body or this analysis: a question with none of them (and no entity) is out of
 scope."""

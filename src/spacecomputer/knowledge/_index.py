@@ -308,13 +308,21 @@ class KnowledgeIndex:
                 rankings.append(self._dense(query, candidates))
             fused = reciprocal_rank_fusion(rankings)
             best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-            results = []
-            for passage_id, score in best:
-                doc_id, title, text, sources = self._db.execute(
-                    "SELECT p.doc_id, d.title, p.text, d.sources FROM passages p JOIN documents d USING (doc_id) "
-                    "WHERE p.passage_id = ?",
-                    (passage_id,),
-                ).fetchone()
-                cited = tuple(Source(ref, sup) for ref, sup in json.loads(sources))
-                results.append(Passage(passage_id, doc_id, title, text, score, cited))
-            return results
+            return [self._passage(passage_id, score) for passage_id, score in best]
+
+    def _passage(self, passage_id: str, score: float) -> Passage:
+        doc_id, title, text, sources = self._db.execute(
+            "SELECT p.doc_id, d.title, p.text, d.sources FROM passages p JOIN documents d USING (doc_id) "
+            "WHERE p.passage_id = ?",
+            (passage_id,),
+        ).fetchone()
+        cited = tuple(Source(ref, sup) for ref, sup in json.loads(sources))
+        return Passage(passage_id, doc_id, title, text, score, cited)
+
+    def lead_passage(self, doc_id: str) -> Passage | None:
+        """Return the first passage of document ``doc_id`` (its opening section; score 0), None if not indexed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT passage_id FROM passages WHERE doc_id = ? ORDER BY rowid LIMIT 1", (doc_id,)
+            ).fetchone()
+            return None if row is None else self._passage(row[0], 0.0)
