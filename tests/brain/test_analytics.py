@@ -286,6 +286,42 @@ def test_foot_events_are_the_analysis_events(run: RunFacts, document: dict[str, 
         _assert_shows_its_numbers(fact)
 
 
+def test_an_ordinal_keeps_that_occurrence_of_each_foot(run: RunFacts, document: dict[str, Any]) -> None:
+    contacts = [e for e in document["biomechanics"]["events"] if e["kind"] == "contact"]
+    feet = sorted({e["foot"] for e in contacts})
+    for ordinal, pick in ((1, min), (-1, max)):
+        facts = run.resolve(Entities(event="contact", ordinal=ordinal)).facts
+        expected = {pick(e["time_s"] for e in contacts if e["foot"] == foot) for foot in feet}
+        assert len(facts) == len(feet)
+        assert {f.time_s for f in facts} == expected
+    left = [e["time_s"] for e in contacts if e["foot"] == "left"]
+    if len(left) >= 2:
+        (second,) = run.resolve(Entities(event="contact", side="left", ordinal=2)).facts
+        assert second.time_s == sorted(left)[1]
+    beyond = run.resolve(Entities(event="contact", side="left", ordinal=len(left) + 1))
+    assert not beyond.facts
+    assert beyond.unavailable is not None
+    assert f"no number {len(left) + 1}" in beyond.unavailable
+
+
+@slow
+def test_the_last_flight_is_the_last_flight_phase(run: RunFacts, document: dict[str, Any]) -> None:
+    flights = [p for p in document["biomechanics"]["phases"] if p["kind"] == "flight"]
+    (last,) = run.resolve(Entities(event="flight", ordinal=-1)).facts
+    assert last.value == flights[-1]["duration_s"]
+    (landing,) = run.resolve(Entities(event="landing", ordinal=1)).facts
+    assert landing.row == flights[0]["end_row"]
+
+
+def test_an_ordinal_contact_time_is_that_contact_phase(run: RunFacts, document: dict[str, Any]) -> None:
+    contacts = [p for p in document["biomechanics"]["phases"] if p["kind"] == "contact" and p["foot"] == "right"]
+    (first,) = run.resolve(Entities(quantity="contact_time", side="right", event="contact", ordinal=1)).facts
+    assert first.value == contacts[0]["duration_s"]
+    beyond = run.resolve(Entities(quantity="contact_time", side="right", ordinal=len(contacts) + 1))
+    assert not beyond.facts
+    assert beyond.unavailable is not None
+
+
 @slow
 def test_take_off_landing_and_flight_come_from_the_flight_phases(run: RunFacts, document: dict[str, Any]) -> None:
     flights = [p for p in document["biomechanics"]["phases"] if p["kind"] == "flight"]

@@ -176,6 +176,7 @@ def test_entities_use_the_vocabulary(questions: list[dict[str, Any]]) -> None:
         "frame": lambda v: isinstance(v, int) and v >= 0,
         "time_s": lambda v: isinstance(v, float) and v >= 0,
         "change_deg": lambda v: isinstance(v, float) and v != 0,
+        "ordinal": lambda v: isinstance(v, int) and v != 0,
         "unknown_terms": lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(t, str) and t for t in v),
     }
     assert allowed.keys() == entity_fields, "the vocabulary check no longer matches Entities"

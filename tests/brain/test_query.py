@@ -200,6 +200,17 @@ ENTITIES: list[tuple[str, dict[str, Any]]] = [
     ("what was the angle at that moment?", {"quantity": "angle", "statistic": "value"}),
     ("How do you detect foot contact without force plates?", {"quantity": None, "event": "contact"}),  # instrument
     ("what was the force at landing?", {"quantity": "grf", "event": "landing"}),
+    ("When did my left foot first touch down?", {"event": "contact", "side": "left", "ordinal": 1}),
+    ("When did my right foot last leave the ground?", {"event": "toe_off", "side": "right", "ordinal": -1}),
+    ("knee flexion at my second landing", {"event": "landing", "ordinal": 2}),
+    ("my ninth foot strike", {"event": "contact", "ordinal": 9}),
+    ("knee flexion 2 seconds after landing", {"event": "landing", "ordinal": None}),
+    ("peak angular velocity in degrees per second at landing", {"ordinal": None}),
+    ("what did I do first?", {"event": None, "ordinal": None}),  # an ordinal needs an event
+    ("When did my heels hit the ground after the first flight?", {"event": "contact", "ordinal": None}),
+    ("when did my right foot leave the ground for the first time", {"event": "toe_off", "ordinal": 1}),
+    ("How long was my first right foot contact?", {"quantity": "contact_time", "event": "contact", "ordinal": 1}),
+    ("how long was my last flight?", {"quantity": "flight_time", "ordinal": -1}),
     ("Compare my motion with the wrestling takedown", {"athlete": "struggle", "sport": "wrestling"}),
     ("how do I compare with the cricket batting clip from New Zealand?", {"athlete": "boundary-nz"}),
     ("compare me with hezvo", {"athlete": "hezvo"}),

@@ -149,7 +149,7 @@ class RunFacts:
             if entities.event == "contact" and (entities.frame is not None or entities.time_s is not None):
                 return self._contact_state(entities, context, side)
             if entities.event is not None:
-                return self._timeline.events(entities.event, side)
+                return self._timeline.events(entities.event, side, entities.ordinal)
             if entities.frame is not None or entities.time_s is not None:
                 return self._timeline.instants(entities, context)
             if not entities.unknown_terms:
@@ -162,10 +162,11 @@ class RunFacts:
         specs = metric_specs(joint, quantity, sides)
         if not specs:
             return Resolution(clarification=self._clarifier.combination(joint, quantity))
-        if quantity in ("contact_time", "flight_time") and not any(
-            name in self._scalars for name in specs[0].clip_scalars
+        if quantity in ("contact_time", "flight_time") and (
+            entities.ordinal is not None or not any(name in self._scalars for name in specs[0].clip_scalars)
         ):
-            return self._timeline.phases("contact" if quantity == "contact_time" else "flight", side, metric=quantity)
+            kind = "contact" if quantity == "contact_time" else "flight"
+            return self._timeline.phases(kind, side, metric=quantity, ordinal=entities.ordinal)
         return self._resolve_specs(specs, entities, context, self._timeline, self._reader)
 
     def _contact_state(self, entities: Entities, context: QueryContext, side: str | None) -> Resolution:

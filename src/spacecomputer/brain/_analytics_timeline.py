@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +16,7 @@ from spacecomputer.domain._analysis_biomech import BiomechanicsSection
 
 __all__ = ["Anchor", "Moment", "Timeline"]
 
+T = TypeVar("T")
 _FOOT_EVENTS = ("contact", "toe_off")
 _FLIGHT_WORDS = {"take_off": "take-off", "landing": "landing", "flight": "flight"}
 
@@ -56,8 +58,11 @@ class Timeline:
             time_s = float(times[row]) if inside else float("nan")
         return Instant(row, frame, time_s)
 
-    def moments(self, event: str, side: str | None) -> list[Moment] | Resolution:
-        """Return the instants of ``event`` in time order, or a resolution saying why there are none."""
+    def moments(self, event: str, side: str | None, ordinal: int | None = None) -> list[Moment] | Resolution:
+        """Return the instants of ``event`` in time order, or a resolution saying why there are none.
+
+        ``ordinal`` keeps one occurrence per foot (1 the first, -1 the last; flights have no foot).
+        """
         found: list[Moment] = []
         if event in _FOOT_EVENTS:
             word = "contact" if event == "contact" else "toe-off"
@@ -89,28 +94,39 @@ class Timeline:
             return Resolution(metric=event, clarification=self._clarifier.events(event))
         if not found:
             return Resolution(metric=event, unavailable=missing + self._clarifier.contact_warnings())
-        return sorted(found, key=lambda moment: moment.at.time_s)
+        found = sorted(found, key=lambda moment: moment.at.time_s)
+        if ordinal is None:
+            return found
+        word = _FLIGHT_WORDS.get(event, event.replace("_", "-"))
+        return _nth(found, ordinal, lambda m: m.foot) or _none_numbered(len(found), word, ordinal, event)
 
-    def events(self, event: str, side: str | None) -> Resolution:
-        """Return one fact per matching event: its time (a flight: its duration), frame and row."""
-        moments = self.moments(event, side)
+    def events(self, event: str, side: str | None, ordinal: int | None = None) -> Resolution:
+        """Return one fact per matching event (``ordinal``: that occurrence): its time (a flight: its duration)."""
+        moments = self.moments(event, side, ordinal)
         if isinstance(moments, Resolution):
             return moments
         if event != "flight":
             return Resolution(tuple(instant_fact(m.key, m.label, m.at, m.provenance) for m in moments), event)
-        flights = [(i, p) for i, p in enumerate(self._bio.phases) if p.kind == "flight"]
+        flights = {f"biomechanics.phases[{i}]": (i, p) for i, p in enumerate(self._bio.phases) if p.kind == "flight"}
         facts = [
             phase_fact(phase, i, f"duration of {moment.label}", moment.at)
-            for (i, phase), moment in zip(flights, moments, strict=True)
+            for moment in moments
+            for i, phase in [flights[moment.provenance.locator]]
         ]
         return Resolution(tuple(facts), event)
 
-    def phases(self, kind: str, side: str | None, *, metric: str) -> Resolution:
-        """Return the duration of every ``kind`` phase (``contact`` of the foot ``side``, or ``flight``)."""
+    def phases(self, kind: str, side: str | None, *, metric: str, ordinal: int | None = None) -> Resolution:
+        """Return the duration of every ``kind`` phase (``contact`` of the foot ``side``, or ``flight``).
+
+        ``ordinal`` keeps one phase per foot (1 the first, -1 the last).
+        """
         feet = (side,) if kind == "contact" and side in ("left", "right") else ("left", "right", None)
         chosen = [(i, p) for i, p in enumerate(self._bio.phases) if p.kind == kind and p.foot in feet]
+        picked = chosen if ordinal is None else _nth(chosen, ordinal, lambda item: item[1].foot)
+        if chosen and not picked and ordinal is not None:
+            return _none_numbered(len(chosen), f"{kind} phase", ordinal, metric)
         facts = []
-        for i, phase in chosen:
+        for i, phase in picked:
             same = [p for _, p in chosen if p.foot == phase.foot]
             owner = f"{phase.foot} foot contact" if phase.foot else "flight"
             label = f"duration of {owner} {same.index(phase) + 1} of {len(same)}"
@@ -154,10 +170,25 @@ class Timeline:
             row = int(np.nanargmin(np.abs(times - entities.time_s)))
             return [Anchor(self.instant(row), f"at the frame nearest to {entities.time_s:g} s")]
         if entities.event is not None:
-            moments = self.moments(entities.event, entities.side)
+            moments = self.moments(entities.event, entities.side, entities.ordinal)
             if isinstance(moments, Resolution):
                 return Resolution(metric=metric, clarification=moments.clarification, unavailable=moments.unavailable)
             return [Anchor(m.at, f"at {m.label}", m.foot) for m in moments]
         if entities.statistic == "value":
             return Resolution(metric=metric, clarification=f"At which time, frame or event? {self._clarifier.span()}.")
         return []
+
+
+def _nth(items: Sequence[T], ordinal: int, foot: Callable[[T], str | None]) -> list[T]:
+    """Keep occurrence ``ordinal`` (1 first, -1 last) of each foot's items, in time order; none where it has fewer."""
+    kept = []
+    for side in dict.fromkeys(map(foot, items)):
+        own = [item for item in items if foot(item) == side]
+        index = ordinal - 1 if ordinal > 0 else ordinal
+        if -len(own) <= index < len(own):
+            kept.append(own[index])
+    return kept
+
+
+def _none_numbered(count: int, word: str, ordinal: int, metric: str) -> Resolution:
+    return Resolution(metric=metric, unavailable=f"this run has only {count} {word} events, no number {ordinal}")

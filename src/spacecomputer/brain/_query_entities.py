@@ -81,6 +81,20 @@ _DURING = phrase(r"during|throughout|over the|in the (?:\w+ )?phase|while")
 _NAMED_FRAME = phrase(r"(?:this|that) (?:frame|moment|instant|point)|current (?:frame|moment)|on (?:the )?screen")
 _FRAME_REFERENCE = phrase(rf"{_NAMED_FRAME.pattern}|here|now|at the moment")
 _DIGIT = re.compile(r"\d")
+_ORDINALS = {
+    **dict.fromkeys(("first", "1st"), 1),
+    **{word: n for n, words in enumerate(
+        (("second", "2nd"), ("third", "3rd"), ("fourth", "4th"), ("fifth", "5th"), ("sixth", "6th"),
+         ("seventh", "7th"), ("eighth", "8th"), ("ninth", "9th"), ("tenth", "10th")), start=2) for word in words},
+    **dict.fromkeys(("last", "final"), -1),
+}  # fmt: skip
+_ORDINAL = phrase(
+    r"first|1st|last|final|(?:second|2nd|third|3rd|(?:four|fif|six|seven|eigh|nin|ten)th|(?:[4-9]|10)th)"
+    r"(?! ?(?:s|ms|half)(?![a-z]))(?! frames?)"
+)
+"""An occurrence word; "second" only as an ordinal ("my second landing", not "2 second" or "per second")."""
+_FOR_THE_TIME = re.compile(r"for the \w+ time")
+_NOT_ORDINAL = re.compile(r"(?:\d|per|a|one|each|every|half a) $")
 _SELECTION = phrase(r"(?:this|that|the selected|selected|highlighted) joint")
 
 
@@ -108,6 +122,8 @@ class Found:
     objective: str | None = None
     risk: str | None = None
     change_deg: float | None = None
+    ordinal: int | None = None
+    """Which occurrence of the event (1 first, -1 last); read only when the question names an event."""
     unknown_body: tuple[tuple[str, str], ...] = ()
     """``(word, closest joint)`` for each body part the vocabulary does not measure."""
     unknown_metrics: tuple[str, ...] = ()
@@ -169,7 +185,8 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
         _quantity(_Text(masked.text[condition_start:]), named_joint=named_joint) if condition_start >= 0 else None
     )
     quantity_term = _quantity(masked, named_joint=named_joint)
-    events = sorted((match.start(), term.value) for term in EVENT_TERMS for match in masked.take(term.pattern))
+    spans = sorted((m.start(), m.end(), term.value) for term in EVENT_TERMS for m in masked.take(term.pattern))
+    events = [(start, value) for start, _, value in spans]
     joints = [term.value for _, term in sorted(_all(masked, JOINT_TERMS), key=lambda found: found[0])]
     risk_term = min(risk_found, key=lambda found: found[0])[1] if risk_found else None
     implied_joint = (quantity_term.joint if quantity_term else None) or (risk_term.joint if risk_term else None)
@@ -203,6 +220,7 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
         objective=objective,
         risk=risk_term.value if risk_term else _risk_of(joint, quantity, events, text),
         change_deg=change_deg,
+        ordinal=_ordinal(text, spans),
         unknown_body=unknown_body,
         unknown_metrics=unknown_metrics,
         frame_reference=bool(_FRAME_REFERENCE.search(text)),
@@ -226,6 +244,25 @@ def _statistic(named: Statistic | None, quantity: Term | None, text: str) -> Sta
 def _first_statistic(text: str) -> Statistic | None:
     found = [(match.start(), value) for pattern, value in STATISTIC_TERMS if (match := pattern.search(text))]
     return min(found)[1] if found else None
+
+
+def _ordinal(text: str, spans: list[tuple[int, int, str]]) -> int | None:
+    """Return the occurrence of the question's event that ``text`` names (1 first, -1 last), None without one.
+
+    ``spans`` are the event phrases found (start, end, event), in order. The word belongs to the event phrase it
+    is in ("my foot last left the ground") or the next one ("my second landing"), or to the one before it in
+    "… for the first time"; an ordinal of another event ("after the first flight") is not the question's.
+    """
+    for match in _ORDINAL.finditer(text):
+        at = match.start()
+        if _NOT_ORDINAL.search(text[:at]):
+            continue
+        if _FOR_THE_TIME.match(text, at - len("for the ")):
+            owner = [value for start, _, value in spans if start < at][-1:]
+        else:
+            owner = [value for _, end, value in spans if end > at][:1]
+        return _ORDINALS[match.group()] if spans and owner == [spans[0][2]] else None
+    return None
 
 
 def _numbers(masked: _Text) -> tuple[float | None, int | None, float | None]:

@@ -133,8 +133,10 @@ QUANTITY_TERMS: tuple[Term, ...] = (
         (r"jump heights?|vertical jump|height of (?:my |the |his |her )?jump|(?:higher|highest|bigger|biggest|"
          r"better|best) jump|how high (?:did |do |can |could )?(?:i |he |she |they |we |the athlete )?jump(?:ed|s)?",
          "jump_height"),
-        (r"flight times?|time in the air|air ?time|hang ?time|time (?:spent )?airborne", "flight_time"),
-        (r"(?:ground )?contact times?|stance times?|time on the ground|ground times?", "contact_time"),
+        (r"flight times?|time in the air|air ?time|hang ?time|time (?:spent )?airborne|"
+         r"how long(?= (?:\w+ ){0,5}flights?)", "flight_time"),
+        (r"(?:ground )?contact times?|stance times?|time on the ground|ground times?|"
+         r"how long(?= (?:\w+ ){0,5}(?:contacts?|stance|on the ground))", "contact_time"),
         (r"margin of stability|stability margins?|mos|dynamic stability|stability|balance", "margin_of_stability"),
         (r"(?:com|cent(?:re|er) of mass) over (?:the )?base(?: of support)?|base of support", "com_over_base"),
         (r"(?:step|stride) lengths?|(?:step|stride) sizes?", "step_length"),
@@ -185,9 +187,11 @@ QUANTITY_TERMS: tuple[Term, ...] = (
 
 EVENT_TERMS = _terms(
     (r"foot ?strikes?|foot contacts?|initial contacts?|heel ?strikes?|touch ?downs?|touch(?:ed|es|ing)? down|"
-     r"ground contact|(?:foot|feet|heels?|toes?) (?:hit|hits|hitting|struck|strikes?|landed|lands|touch|touched|"
+     r"ground contact|(?:foot|feet|heels?|toes?) (?:first |last |\w+ly )?(?:hit|hits|hitting|struck|strikes?|"
+     r"landed|lands|touch|touched|"
      r"touches) the (?:ground|floor|track)|(?:foot|feet) (?:is |are |was |were )?on the ground|contacts?", "contact"),
-    (r"toe ?offs?|push ?offs?|push(?:ed|es|ing) off|lift ?offs?|(?:foot|feet|toes?) (?:left|leaves?|leaving) the "
+    (r"toe ?offs?|push ?offs?|push(?:ed|es|ing) off|lift ?offs?|(?:foot|feet|toes?) (?:first |last |\w+ly )?"
+     r"(?:left|leaves?|leaving) the "
      r"(?:ground|floor|track)", "toe_off"),
     (r"take ?offs?|took off|taking off|takes off|(?:left|leaves?|leaving) the ground", "take_off"),
     (r"landings?|land(?:ed|s|ing)?", "landing"),
