@@ -3,7 +3,8 @@
 Routers plug in by name: each module of :mod:`spacecomputer.api.routes` exports ``router`` (an ``APIRouter`` whose
 prefix starts with :data:`API_PREFIX`, so that its routes' paths — the metrics' route labels — are the full
 templates), and :data:`API_ROUTERS` lists them (a new resource — videos, analyses — adds its module there). Each
-router gets ``settings.max_request_body_bytes`` as its body limit unless it declares its own (upload routes do).
+router gets ``settings.max_request_body_bytes`` as its body limit unless it declares its own (upload routes do), and
+each REST route documents the error answers every route can give (``_errors.EVERY_ROUTE``) besides its own.
 
 The back ends open in the app's lifespan (:func:`~spacecomputer.api._platform.open_platform`), then the job service
 (:func:`~spacecomputer.api._jobs.run_jobs`: the runner and its executor, when this API runs jobs), so building an
@@ -23,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from spacecomputer import __version__
 from spacecomputer.api._deps import API_PREFIX
-from spacecomputer.api._errors import ERROR_RESPONSES, install_error_handlers
+from spacecomputer.api._errors import EVERY_ROUTE, error_responses, install_error_handlers
 from spacecomputer.api._jobs import run_jobs
 from spacecomputer.api._metrics import HttpMetrics
 from spacecomputer.api._middleware import RateLimitMiddleware, RequestContextMiddleware
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, *, executor: Executor | None = 
         app.include_router(
             router,
             max_body_size=settings.max_request_body_bytes,
-            responses=dict(ERROR_RESPONSES) if router.prefix.startswith(API_PREFIX) else None,
+            responses=error_responses(*EVERY_ROUTE) if router.prefix.startswith(API_PREFIX) else None,
         )
     # add_middleware wraps what is there: the last added is the outermost.
     app.add_middleware(RateLimitMiddleware, exempt_paths=health.HEALTH_PATHS)

@@ -3,24 +3,56 @@
 ``Range: bytes=first-last``, ``bytes=first-`` and ``bytes=-suffix_length`` are served as ``206 Partial Content``
 with ``Content-Range``; a range that starts past the end (or a zero suffix, or a malformed one) is ``416`` with
 ``Content-Range: bytes */size``. A header in another unit, or asking for several ranges, is ignored and the whole
-blob is sent (RFC 9110 §14.2 lets a server do so); every answer says ``Accept-Ranges: bytes``. Nothing is read
+blob is sent (RFC 9110 §14.2 lets a server do so); so is any ``Range`` sent with ``If-Range``: these blobs carry no
+validator (no ``ETag``, no ``Last-Modified``) that its condition could match, and a condition that does not match
+means the whole representation (RFC 9110 §13.1.5). Every answer says ``Accept-Ranges: bytes``. Nothing is read
 before the client reads it: the body streams in the blob store's chunks.
+
+A route declares the two headers with :data:`RequestedRange` and its answers with :func:`range_responses`, so that
+the OpenAPI document shows them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 
-from spacecomputer.api._errors import error_response, request_id_of
+from spacecomputer.api._errors import error_response, error_responses, request_id_of
 from spacecomputer.storage import BlobRange, BlobStore
 
-__all__ = ["RangeNotSatisfiableError", "blob_download", "parse_range"]
+__all__ = [
+    "RANGE_HEADER_DESCRIPTION",
+    "RangeNotSatisfiableError",
+    "RequestedRange",
+    "blob_download",
+    "parse_range",
+    "range_responses",
+]
 
+RANGE_HEADER_DESCRIPTION = (
+    "One byte range (RFC 9110 §14.1.2): `bytes=first-last`, `bytes=first-` or `bytes=-suffix_length`, answered "
+    "with 206 and Content-Range. Another unit, or several ranges: the whole file (200)."
+)
+"""What the ``Range`` parameter of every download says (each route adds what it does with a refused range)."""
 _RANGE = re.compile(r"\s*(\d{0,18})\s*-\s*(\d{0,18})\s*", re.ASCII)  # longer numbers are no byte position
+_ACCEPT_RANGES = {
+    "Accept-Ranges": {
+        "description": "`bytes`: byte ranges of this file are served.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["bytes"]},
+    }
+}
+_CONTENT_RANGE = {
+    "Content-Range": {
+        "description": "`bytes first-last/size`: the bytes sent (both ends included) and the file's size.",
+        "required": True,
+        "schema": {"type": "string", "pattern": r"^bytes [0-9]+-[0-9]+/[0-9]+$"},
+    }
+}
 
 
 class RangeNotSatisfiableError(ValueError):
@@ -70,6 +102,59 @@ def parse_range(header: str | None, size_bytes: int) -> tuple[int, int] | None:
     return start, end
 
 
+async def _requested_range(
+    range_header: Annotated[
+        str | None,
+        Header(
+            alias="Range",
+            description=f"{RANGE_HEADER_DESCRIPTION} One that starts past the end, a zero suffix or a malformed "
+            "one: 416.",
+        ),
+    ] = None,
+    if_range: Annotated[
+        str | None,
+        Header(alias="If-Range", description="Sent with Range: the whole file is sent (these files carry no ETag)."),
+    ] = None,
+) -> str | None:
+    """Return the ``Range`` header to honour: none when ``If-Range`` is sent too (module docstring)."""
+    return None if if_range is not None else range_header
+
+
+RequestedRange = Annotated[str | None, Depends(_requested_range)]
+"""The ``Range`` header a blob download honours (for :func:`blob_download`); declares both headers in OpenAPI."""
+
+
+def range_responses(
+    media_types: Iterable[str], *, what: str, refused: str = "The Range is malformed or selects no byte of the file."
+) -> dict[int | str, dict[str, Any]]:
+    """Return the OpenAPI answers of a download that honours ``Range``: the whole file, one byte range, 416.
+
+    Parameters
+    ----------
+    media_types
+        The types the file may be served as (``Content-Type`` of the 200 and 206 answers; ``video/*`` ranges allowed).
+    what
+        What the file is, for the descriptions ("video", "report").
+    refused
+        What the 416 answer means: by default :func:`parse_range`'s refusals (a malformed range too; the video
+        download ignores a malformed range, and says so).
+
+    """
+    content: dict[str, Any] = {media_type: {} for media_type in media_types}
+    refusal = error_responses(416)
+    refusal[416]["description"] = refused
+    refusal[416]["headers"] |= _ACCEPT_RANGES
+    return {
+        200: {"description": f"The whole {what}.", "content": content, "headers": dict(_ACCEPT_RANGES)},
+        206: {
+            "description": f"One byte range of the {what}.",
+            "content": content,
+            "headers": _ACCEPT_RANGES | _CONTENT_RANGE,
+        },
+        **refusal,
+    }
+
+
 async def _chunks(blob_range: BlobRange) -> AsyncIterator[bytes]:
     try:
         async for chunk in blob_range:
@@ -83,19 +168,22 @@ async def blob_download(
     blobs: BlobStore,
     key: str,
     *,
+    range_header: str | None,
     media_type: str,
     filename: str,
     inline: bool,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Answer ``request`` with the blob at ``key`` (module docstring), honouring its ``Range`` header.
+    """Answer ``request`` with the blob at ``key``, or the byte range ``range_header`` asks of it (module docstring).
 
     Parameters
     ----------
     request
-        The request (its ``Range`` header; its id for a 416).
+        The request (its id, for a 416).
     blobs, key
         The blob store and the blob's key.
+    range_header
+        The ``Range`` header to honour (:data:`RequestedRange`); ``None`` sends the whole blob.
     media_type
         ``Content-Type`` of the answer.
     filename
@@ -115,7 +203,7 @@ async def blob_download(
     """
     size_bytes = await blobs.size(key)
     try:
-        span = parse_range(request.headers.get("range"), size_bytes)
+        span = parse_range(range_header, size_bytes)
     except RangeNotSatisfiableError as error:
         return error_response(
             416,
@@ -123,7 +211,7 @@ async def blob_download(
             str(error),
             request_id=request_id_of(request.scope),
             details={"size_bytes": size_bytes},
-            headers={"Content-Range": f"bytes */{size_bytes}"},
+            headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size_bytes}"},
         )
     start, end = span if span is not None else (0, size_bytes)
     blob_range = await blobs.open_range(key, start, end)

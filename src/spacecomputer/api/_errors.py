@@ -18,12 +18,21 @@ Status by :class:`~spacecomputer.errors.SpaceComputerError` class (the most spec
     UpstreamUnavailableError  503  + Retry-After
     anything else             500  (message withheld; logged and kept as an ErrorEvent for administrators)
 
-The OpenAPI document names these answers with the body's schema (:class:`ErrorBody`, :data:`ERROR_RESPONSES`).
+A download answers ``416`` itself for a ``Range`` that selects no byte (``_downloads``), with the same body.
+
+The OpenAPI document names, for each route, the error answers it can give, with the body's schema
+(:class:`ErrorBody`): :func:`error_responses` builds them from one table of descriptions. Every REST route answers
+:data:`EVERY_ROUTE` (``_app`` adds them); each route adds its own — 401 and 403 where its dependencies authenticate
+and check a permission, 404, 409, 413, 415, 416 where its handler or the services it calls raise them, 422 where it
+takes a parameter or a body (FastAPI validates them), and :data:`BODY` where it parses a body. A request with
+content where the route takes none (a ``GET`` with a body) is outside what a route documents: over the body limit
+it is still refused with 413.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import traceback
 from collections.abc import Mapping, MutableMapping
@@ -56,11 +65,13 @@ from spacecomputer.errors import (
 from spacecomputer.storage import ErrorEvent
 
 __all__ = [
-    "ERROR_RESPONSES",
+    "BODY",
+    "EVERY_ROUTE",
     "REQUEST_ID_KEY",
     "ErrorBody",
     "ErrorDetail",
     "error_response",
+    "error_responses",
     "install_error_handlers",
     "record_unexpected_error",
     "request_id_of",
@@ -122,23 +133,67 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERROR_RESPONSES: Mapping[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": _description}
-    for status, _description in (
-        (400, "The body could not be parsed (not UTF-8, say)."),
-        (401, "No credential, or one refused (WWW-Authenticate says why)."),
-        (403, "The caller lacks the permission, or used an API key where a signed-in session is needed."),
-        (404, "No such resource, or another user's."),
-        (409, "The resource is not in a state that allows this."),
-        (413, "The body, an upload or a chunk is over its size limit."),
-        (415, "The content is not of an accepted type."),
-        (422, "The request's parameters or body are invalid."),
-        (429, "Rate limit exceeded (Retry-After: seconds)."),
-        (500, "Unexpected server error (the message is withheld; administrators see it)."),
-        (503, "A back end (database, blob store) does not answer (Retry-After: seconds)."),
-    )
+def _header(description: str, pattern: str) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "string", "pattern": pattern}}
+
+
+_SECONDS = r"^[0-9]+$"
+_ERROR_ANSWERS: Mapping[int, tuple[str, dict[str, Any]]] = {
+    400: ("The body could not be parsed (not UTF-8, or a malformed form).", {}),
+    401: (
+        "No credential, or one refused: a wrong password, an expired, revoked or unknown token or key.",
+        {"WWW-Authenticate": _header('`Bearer`, or `Bearer error="invalid_token"` (RFC 6750 §3).', "^Bearer")},
+    ),
+    403: ("The caller lacks the permission, or used an API key where a signed-in session is needed.", {}),
+    404: ("No such resource, or another user's.", {}),
+    409: ("The resource is not in a state that allows this.", {}),
+    413: ("The body, an upload or a chunk is over its size limit.", {}),
+    415: ("The content is not of an accepted type: not a video container we accept.", {}),
+    416: (
+        "The Range selects no byte of the file.",
+        {"Content-Range": _header("`bytes */size`: the file's size in bytes.", r"^bytes \*/[0-9]+$")},
+    ),
+    422: ("The request's parameters or body are invalid.", {}),
+    429: ("Rate limit exceeded.", {"Retry-After": _header("Seconds to wait.", _SECONDS)}),
+    500: ("Unexpected server error (the message is withheld; administrators see it).", {}),
+    503: (
+        "A back end (database, blob store, cache, language model) does not answer, or the pose lab is busy.",
+        {"Retry-After": _header("Seconds to wait.", _SECONDS)},
+    ),
 }
-"""The error answers documented on every REST route (one shape, :class:`ErrorBody`); routes add their own."""
+EVERY_ROUTE = (429, 500, 503)
+"""What every REST route can answer: the rate limit, an unexpected error, and the database failing to check the
+credential a request carries (the rate limiter does that before any route runs)."""
+BODY = (400, 413, 422)
+"""What a route that parses a JSON or form body adds: unparsable, over the body limit, invalid."""
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Return the OpenAPI ``responses`` of the error answers ``statuses``: the error body, what it means, headers.
+
+    Raises
+    ------
+    ValueError
+        A status that is not one of our error answers (the known ones are named).
+
+    Examples
+    --------
+    >>> documented = error_responses(404, 429)
+    >>> sorted(documented), documented[404]["description"], sorted(documented[429]["headers"])
+    ([404, 429], "No such resource, or another user's.", ['Retry-After'])
+
+    """
+    unknown = sorted(set(statuses) - set(_ERROR_ANSWERS))
+    if unknown:
+        raise ValueError(f"no error answer {unknown} is described; expected some of {sorted(_ERROR_ANSWERS)}")
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, headers = _ERROR_ANSWERS[status]
+        answer: dict[str, Any] = {"model": ErrorBody, "description": description}
+        if headers:
+            answer["headers"] = copy.deepcopy(headers)
+        responses[status] = answer
+    return responses
 
 
 def _phrase(status: int) -> str:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import InstrumentedAttribute
 
 from spacecomputer.api._deps import API_PREFIX, MAX_PAGE_OFFSET, AdminUser, SessionDep
+from spacecomputer.api._errors import error_responses
 from spacecomputer.api._schemas import CountsByStatus, ErrorEventPublic, JobPage, JobPublic, UsageStats
 from spacecomputer.storage import Analysis, ErrorEvent, Job, JobStatus, User, Video
 
 __all__ = ["router"]
 
-router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
+router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=error_responses(401, 403))
 
 
 async def _counts(session: SessionDep, column: InstrumentedAttribute[Any]) -> CountsByStatus:
@@ -39,7 +40,7 @@ async def usage_stats(_admin: AdminUser, session: SessionDep) -> UsageStats:
     )
 
 
-@router.get("/jobs")
+@router.get("/jobs", responses=error_responses(422))
 async def job_queue(
     _admin: AdminUser,
     session: SessionDep,
@@ -56,7 +57,7 @@ async def job_queue(
     return JobPage(items=[JobPublic.of(job) for job in jobs], total=int(total or 0), limit=limit, offset=offset)
 
 
-@router.get("/errors")
+@router.get("/errors", responses=error_responses(422))
 async def recent_errors(
     _admin: AdminUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[ErrorEventPublic]:

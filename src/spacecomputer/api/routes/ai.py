@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spacecomputer.api._ai import AIService
 from spacecomputer.api._ai_schemas import AnswerPublic, AskRequest, AskResponse, ConversationPublic, MessagePublic
 from spacecomputer.api._deps import API_PREFIX, CurrentUser, PlatformDep, SessionDep, require_permission
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._platform_metrics import PlatformMetricsDep
 from spacecomputer.api._runs import RunFiles, analysis_cache_prefix, cached_text, owned_analysis
 from spacecomputer.brain import Message, QueryContext, answer_from_dict, answer_to_dict, follow_up_of
@@ -37,7 +38,12 @@ HISTORY_MESSAGES = 12
 ANSWER_TTL_S = 3600.0
 """Lifetime of a cached first answer, seconds."""
 
-router = APIRouter(prefix=f"{API_PREFIX}/ai", tags=["ai"], dependencies=[Depends(require_permission("ai.query"))])
+router = APIRouter(
+    prefix=f"{API_PREFIX}/ai",
+    tags=["ai"],
+    dependencies=[Depends(require_permission("ai.query"))],
+    responses=error_responses(401, 403),
+)
 
 
 def get_ai(request: Request) -> AIService:
@@ -79,7 +85,7 @@ async def _forget_deleted(ai: AIService, session: AsyncSession) -> None:
         ai.forget([analysis_id for analysis_id in mirrored if analysis_id not in alive])
 
 
-@router.post("/ask")
+@router.post("/ask", responses=error_responses(*BODY, 404, 409))
 async def ask(
     body: AskRequest,
     user: CurrentUser,
@@ -149,7 +155,7 @@ async def ask(
     return AskResponse(conversation_id=conversation_id, message_id=reply_id, answer=public)
 
 
-@router.get("/conversations")
+@router.get("/conversations", responses=error_responses(422))
 async def list_conversations(
     user: CurrentUser,
     session: SessionDep,
@@ -163,14 +169,16 @@ async def list_conversations(
     return [ConversationPublic.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses=error_responses(404, 422))
 async def read_conversation(conversation_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[MessagePublic]:
     """Return the messages of one of my conversations, oldest first (the assistant's with their citations)."""
     await _owned_conversation(session, user.id, conversation_id)
     return [MessagePublic.model_validate(m, from_attributes=True) for m in await _messages(session, conversation_id)]
 
 
-@router.delete("/conversations/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/conversations/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 422)
+)
 async def delete_conversation(conversation_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     """Delete one of my conversations and its messages."""
     conversation = await _owned_conversation(session, user.id, conversation_id)

@@ -3,9 +3,10 @@
 ``POST /analyses`` creates the analysis and its job in one transaction and answers ``202`` with the status URL
 (``Location``); the job runs on the platform's executor and the analysis follows it (status, progress, error).
 Once it has ``succeeded``: ``/results`` (``analysis.json``), ``/metrics`` (``metrics.csv`` as JSON columns, or the
-CSV itself for ``Accept: text/csv``), ``/events``, ``/report``, ``/overlay`` (with Range requests) and
-``/artefacts/{name}`` (any file of :data:`~spacecomputer.api._runs.RUN_FILES`); before then they answer ``409``.
-Another user's analysis answers ``404``, the same as one that does not exist.
+CSV itself for ``Accept: text/csv``), ``/events``, ``/report``, ``/overlay`` and ``/artefacts/{name}`` (any file of
+:data:`~spacecomputer.api._runs.RUN_FILES`); before then they answer ``409``. The last three are downloads that
+honour ``Range`` (``206``, or ``416`` for a range they refuse: :mod:`~spacecomputer.api._downloads`). Another user's
+analysis answers ``404``, the same as one that does not exist.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from spacecomputer.api._deps import (
     SessionDep,
     require_permission,
 )
-from spacecomputer.api._downloads import blob_download
-from spacecomputer.api._errors import ErrorBody
+from spacecomputer.api._downloads import RequestedRange, blob_download, range_responses
+from spacecomputer.api._errors import BODY, ErrorBody, error_responses
 from spacecomputer.api._platform_metrics import PlatformMetricsDep
 from spacecomputer.api._runs import RUN_FILES, RunFiles, delete_analysis, owned_analysis, owned_run
 from spacecomputer.api.security import Principal
@@ -52,7 +53,7 @@ REPORT_CSP = (
 """Content-Security-Policy of a report: its inline charts run, sandboxed in an origin of their own (no access to
 the API's origin, no request anywhere)."""
 
-router = APIRouter(prefix=f"{API_PREFIX}/analyses", tags=["analyses"])
+router = APIRouter(prefix=f"{API_PREFIX}/analyses", tags=["analyses"], responses=error_responses(401, 422))
 AnalysisRequester = Annotated[Principal, Depends(require_permission("analysis.request"))]
 
 
@@ -67,7 +68,7 @@ async def _run_files(
 RunFilesDep = Annotated[RunFiles, Depends(_run_files)]
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(*BODY, 403, 404, 409))
 async def create_analysis(
     body: AnalysisCreate,
     response: Response,
@@ -128,19 +129,21 @@ async def list_analyses(
     )
 
 
-@router.get("/{analysis_id}")
+@router.get("/{analysis_id}", responses=error_responses(404))
 async def read_analysis(analysis_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AnalysisPublic:
     """Return one of my analyses: status, progress (0–1), the summary once succeeded or the error once failed."""
     return AnalysisPublic.of(await owned_analysis(session, user.id, analysis_id))
 
 
-_JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "The analysis has not succeeded."}
+_RUN_FILE: dict[int | str, dict[str, Any]] = {
+    **error_responses(404),
+    409: {"model": ErrorBody, "description": "The analysis has not succeeded."},
 }
+"""The refusals of a route that reads a run file: no such analysis (or file), or an analysis not yet succeeded."""
 
 
 @router.get(
-    "/{analysis_id}/results", response_class=Response, responses={200: {"model": AnalysisDocument}, **_JSON_DOCUMENT}
+    "/{analysis_id}/results", response_class=Response, responses={200: {"model": AnalysisDocument}, **_RUN_FILE}
 )
 async def read_results(run: RunFilesDep) -> Response:
     """Return the analysis document (``analysis.json``): video, subject, quality, pose, biomechanics, warnings."""
@@ -168,7 +171,7 @@ def _wants_csv(accept: str | None) -> bool:
 @router.get(
     "/{analysis_id}/metrics",
     response_class=Response,
-    responses={200: {"model": MetricsColumns, "content": {"text/csv": {}}}, **_JSON_DOCUMENT},
+    responses={200: {"model": MetricsColumns, "content": {"text/csv": {}}}, **_RUN_FILE},
 )
 async def read_metrics(run: RunFilesDep, request: Request) -> Response:
     """Return the per-frame biomechanics series: JSON columns, or ``metrics.csv`` itself for ``Accept: text/csv``."""
@@ -177,23 +180,24 @@ async def read_metrics(run: RunFilesDep, request: Request) -> Response:
     return Response(await run.metrics_json(), media_type="application/json")
 
 
-@router.get(
-    "/{analysis_id}/events", response_class=Response, responses={200: {"model": AnalysisEvents}, **_JSON_DOCUMENT}
-)
+@router.get("/{analysis_id}/events", response_class=Response, responses={200: {"model": AnalysisEvents}, **_RUN_FILE})
 async def read_events(run: RunFilesDep) -> Response:
     """Return the movement found, the foot events and the contact/flight phases (rows, frames, times in s)."""
     return Response(await run.events(), media_type="application/json")
 
 
 @router.get(
-    "/{analysis_id}/report", response_class=Response, responses={200: {"content": {"text/html": {}}}, **_JSON_DOCUMENT}
+    "/{analysis_id}/report",
+    response_class=Response,
+    responses={**range_responses(["text/html"], what="report"), **_RUN_FILE},
 )
-async def read_report(run: RunFilesDep, request: Request, platform: PlatformDep) -> Response:
+async def read_report(run: RunFilesDep, request: Request, platform: PlatformDep, wanted: RequestedRange) -> Response:
     """Return the self-contained HTML report, for a browser to show (sandboxed: it cannot reach the API)."""
     return await blob_download(
         request,
         platform.blobs,
         run.key("report.html"),
+        range_header=wanted,
         media_type=RUN_FILES["report.html"],
         filename="report.html",
         inline=True,
@@ -204,34 +208,48 @@ async def read_report(run: RunFilesDep, request: Request, platform: PlatformDep)
 @router.get(
     "/{analysis_id}/overlay",
     response_class=Response,
-    responses={
-        200: {"content": {"video/mp4": {}}},
-        206: {"description": "The requested byte range."},
-        **_JSON_DOCUMENT,
-    },
+    responses={**range_responses(["video/mp4"], what="overlay video"), **_RUN_FILE},
 )
-async def read_overlay(run: RunFilesDep, request: Request, platform: PlatformDep) -> Response:
+async def read_overlay(run: RunFilesDep, request: Request, platform: PlatformDep, wanted: RequestedRange) -> Response:
     """Stream the H.264 overlay video (the pose drawn on the frames); ``Range`` requests answer 206."""
     return await blob_download(
-        request, platform.blobs, run.key("overlay.mp4"), media_type="video/mp4", filename="overlay.mp4", inline=True
+        request,
+        platform.blobs,
+        run.key("overlay.mp4"),
+        range_header=wanted,
+        media_type="video/mp4",
+        filename="overlay.mp4",
+        inline=True,
     )
+
+
+_ARTEFACT_MEDIA_TYPES = sorted({media_type.partition(";")[0] for media_type in RUN_FILES.values()})
 
 
 @router.get(
     "/{analysis_id}/artefacts/{name}",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "The byte range."}},
+    responses={**range_responses(_ARTEFACT_MEDIA_TYPES, what="file"), **_RUN_FILE},
 )
-async def read_artefact(name: str, run: RunFilesDep, request: Request, platform: PlatformDep) -> Response:
+async def read_artefact(
+    name: str, run: RunFilesDep, request: Request, platform: PlatformDep, wanted: RequestedRange
+) -> Response:
     """Download one file of the run by name (``analysis.json``, ``poses.parquet``, ``metrics.csv`` …); 404 lists all."""
     key = run.key(name)
     headers = {"Content-Security-Policy": REPORT_CSP} if name == "report.html" else None
     return await blob_download(
-        request, platform.blobs, key, media_type=RUN_FILES[name], filename=name, inline=False, headers=headers
+        request,
+        platform.blobs,
+        key,
+        range_header=wanted,
+        media_type=RUN_FILES[name],
+        filename=name,
+        inline=False,
+        headers=headers,
     )
 
 
-@router.delete("/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 async def remove_analysis(
     analysis_id: uuid.UUID, user: CurrentUser, session: SessionDep, platform: PlatformDep
 ) -> None:

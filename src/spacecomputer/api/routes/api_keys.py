@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, status
 
 from spacecomputer.api._deps import API_PREFIX, SessionDep, SignedInUser
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from spacecomputer.api.security import check_api_key_scopes, generate_api_key
 from spacecomputer.errors import ConflictError, NotFoundError
@@ -22,7 +23,7 @@ __all__ = ["MAX_ACTIVE_KEYS", "router"]
 MAX_ACTIVE_KEYS = 20
 """Most unrevoked keys one account may hold (our own limit)."""
 
-router = APIRouter(prefix=f"{API_PREFIX}/users/me/api-keys", tags=["api keys"])
+router = APIRouter(prefix=f"{API_PREFIX}/users/me/api-keys", tags=["api keys"], responses=error_responses(401, 403))
 
 
 async def _owned_key(session: SessionDep, user: User, key_id: uuid.UUID) -> ApiKey:
@@ -32,7 +33,7 @@ async def _owned_key(session: SessionDep, user: User, key_id: uuid.UUID) -> ApiK
     return key
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(*BODY, 409))
 async def create_api_key(body: ApiKeyCreate, user: SignedInUser, session: SessionDep) -> ApiKeyCreated:
     """Create a key carrying ``scopes`` (within the caller's role: 403 otherwise); the key is in this answer only."""
     scopes = check_api_key_scopes(body.scopes, role=user.role)
@@ -62,13 +63,13 @@ async def list_api_keys(user: SignedInUser, session: SessionDep) -> list[ApiKeyP
     return [ApiKeyPublic.of(key) for key in keys]
 
 
-@router.get("/{key_id}")
+@router.get("/{key_id}", responses=error_responses(404, 422))
 async def read_api_key(key_id: uuid.UUID, user: SignedInUser, session: SessionDep) -> ApiKeyPublic:
     """Return one of the caller's keys (404 for anyone else's)."""
     return ApiKeyPublic.of(await _owned_key(session, user, key_id))
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 422))
 async def revoke_api_key(key_id: uuid.UUID, user: SignedInUser, session: SessionDep) -> None:
     """Revoke one of the caller's keys: it is refused from the next request on (404 for anyone else's)."""
     key = await _owned_key(session, user, key_id)

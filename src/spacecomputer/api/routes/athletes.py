@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Response
 
 from spacecomputer.api._analysis_schemas import CompareRequest
 from spacecomputer.api._deps import API_PREFIX, CurrentPrincipal, CurrentUser, PlatformDep, SessionDep
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._platform_metrics import PlatformMetricsDep
 from spacecomputer.api._runs import RunFiles, cached_text, owned_analysis
 from spacecomputer.athletes import (
@@ -38,7 +39,7 @@ ATHLETE_ANALYSIS_TTL_S = 86400.0
 """Lifetime of a cached clip analysis, seconds (the library is read-only while the API runs)."""
 _RUN_FILES_COMPARED = ("analysis.json", "poses.parquet")
 
-router = APIRouter(prefix=API_PREFIX, tags=["athletes"])
+router = APIRouter(prefix=API_PREFIX, tags=["athletes"], responses=error_responses(401, 422))
 
 
 @router.get("/athletes")
@@ -51,13 +52,17 @@ async def list_athletes(
     return [entry for entry in platform.athletes.entries() if movement is None or entry.movement == movement]
 
 
-@router.get("/athletes/{athlete_id}")
+@router.get("/athletes/{athlete_id}", responses=error_responses(404))
 async def read_athlete(athlete_id: str, _caller: CurrentPrincipal, platform: PlatformDep) -> ManifestEntry:
     """Return one clip's manifest entry (404 lists the valid ids)."""
     return platform.athletes.get(athlete_id)
 
 
-@router.get("/athletes/{athlete_id}/analysis", response_class=Response, responses={200: {"model": ClipAnalysis}})
+@router.get(
+    "/athletes/{athlete_id}/analysis",
+    response_class=Response,
+    responses={200: {"model": ClipAnalysis}, **error_responses(404)},
+)
 async def read_athlete_analysis(
     athlete_id: str, _caller: CurrentPrincipal, platform: PlatformDep, metrics: PlatformMetricsDep
 ) -> Response:
@@ -85,7 +90,7 @@ async def _run_motion(run: RunFiles, folder: Path) -> Motion:
     return await asyncio.to_thread(motion_from_run, folder)
 
 
-@router.post("/compare")
+@router.post("/compare", responses=error_responses(*BODY, 404, 409))
 async def compare(
     body: CompareRequest,
     user: CurrentUser,

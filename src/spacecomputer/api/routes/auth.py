@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, status
 
 from spacecomputer.api._accounts import issue_tokens, sign_in, token_pair, totp_replay_key
 from spacecomputer.api._deps import API_PREFIX, PlatformDep, SessionDep, SignedInUser
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._platform import Platform, user_cache_prefix
 from spacecomputer.api._schemas import (
     LoginForm,
@@ -42,7 +43,7 @@ TOTP_PENDING_TTL_S = 600
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["auth"])
 
 
-@router.post("/login")
+@router.post("/login", responses=error_responses(*BODY, 401))
 async def login(form: Annotated[LoginForm, Form()], platform: PlatformDep, session: SessionDep) -> TokenPair:
     """Exchange e-mail and password (and one-time code) for an access token and a refresh token."""
     try:
@@ -53,7 +54,7 @@ async def login(form: Annotated[LoginForm, Form()], platform: PlatformDep, sessi
     return await issue_tokens(platform, user)
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=error_responses(*BODY, 401))
 async def refresh(body: RefreshRequest, platform: PlatformDep, session: SessionDep) -> TokenPair:
     """Rotate a refresh token: the successor and a new access token (401 for an unknown, reused or revoked one)."""
     store = DatabaseRefreshTokenStore(platform.database)
@@ -65,7 +66,7 @@ async def refresh(body: RefreshRequest, platform: PlatformDep, session: SessionD
     return token_pair(platform, user, refresh_token=successor.token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*BODY))
 async def logout(body: RefreshRequest, platform: PlatformDep) -> None:
     """End the login of this refresh token (every token of its family); 204 whether or not it was known."""
     await revoke_refresh_family(DatabaseRefreshTokenStore(platform.database), body.refresh_token)
@@ -83,7 +84,7 @@ async def _check_code(platform: Platform, secret: str, code: str, user_id: uuid.
         raise InvalidInputError(error.message, details={"field": "code", "reason": error.reason}) from None
 
 
-@router.post("/me/totp", status_code=status.HTTP_201_CREATED)
+@router.post("/me/totp", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 409))
 async def enrol_totp(user: SignedInUser, platform: PlatformDep) -> TotpEnrolmentPublic:
     """Draw a TOTP secret for the caller (pending until confirmed); 409 if two-factor is already on."""
     if user.totp_secret is not None:
@@ -95,7 +96,7 @@ async def enrol_totp(user: SignedInUser, platform: PlatformDep) -> TotpEnrolment
     )
 
 
-@router.post("/me/totp/confirm")
+@router.post("/me/totp/confirm", responses=error_responses(*BODY, 401, 403, 404))
 async def confirm_totp(body: TotpCode, user: SignedInUser, platform: PlatformDep, session: SessionDep) -> UserPublic:
     """Switch two-factor on with a first code from the app; 404 if no enrolment is pending."""
     secret = await platform.cache.get(_pending_key(user.id))
@@ -108,7 +109,9 @@ async def confirm_totp(body: TotpCode, user: SignedInUser, platform: PlatformDep
     return UserPublic.of(user)
 
 
-@router.post("/me/totp/disable", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/me/totp/disable", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*BODY, 401, 403, 409)
+)
 async def disable_totp(body: TotpCode, user: SignedInUser, platform: PlatformDep, session: SessionDep) -> None:
     """Switch two-factor off, proven with a current code; 409 if it is off."""
     if user.totp_secret is None:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spacecomputer.api._deps import API_PREFIX, CurrentUser, PlatformDep, SessionDep, require_permission
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._platform import Platform
 from spacecomputer.api._platform_metrics import PlatformMetrics, PlatformMetricsDep
 from spacecomputer.api._poses import FrameModel, PoseLab, pose_lab
@@ -51,6 +52,9 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/poses/sessions",
     tags=["poses"],
     dependencies=[Depends(require_permission("analysis.request"))],
+    # Every route reads a session or an analysis of the caller's (404), waits for the session's lock or needs a
+    # succeeded analysis (409), and fits the analysis's frame (422 for one without a pose).
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 _Label = Annotated[str, Query(min_length=1, max_length=MAX_LABEL_LENGTH, description="A saved pose's label.")]
 
@@ -96,7 +100,7 @@ async def _poses(
 PosesDep = Annotated[_Poses, Depends(_poses)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(*BODY))
 async def create_session(body: PoseSessionCreate, response: Response, poses: PosesDep) -> PoseSessionPublic:
     """Open a pose session on a frame of one of my succeeded analyses: its pose, statics and limits.
 
@@ -123,7 +127,7 @@ async def read_session(session_id: uuid.UUID, poses: PosesDep) -> PoseSessionPub
         return await asyncio.to_thread(session_view, model, stored)
 
 
-@router.post("/{session_id}/manipulate")
+@router.post("/{session_id}/manipulate", responses=error_responses(*BODY))
 async def manipulate_pose(session_id: uuid.UUID, body: ManipulationRequest, poses: PosesDep) -> ManipulationPublic:
     """Set an angle or drag a joint centre: limits enforced, bone lengths kept; what followed for balance and loads.
 
@@ -151,7 +155,7 @@ async def redo(session_id: uuid.UUID, poses: PosesDep) -> PoseSessionPublic:
         return await asyncio.to_thread(session_view, model, stored)
 
 
-@router.post("/{session_id}/saved", status_code=status.HTTP_201_CREATED)
+@router.post("/{session_id}/saved", status_code=status.HTTP_201_CREATED, responses=error_responses(*BODY))
 async def save_pose(session_id: uuid.UUID, body: SavePoseRequest, poses: PosesDep) -> SavedPosePublic:
     """Keep the current pose under a label (replacing one saved under the same label)."""
     async with poses.session(session_id) as (stored, model):
@@ -179,7 +183,7 @@ async def compare_saved(session_id: uuid.UUID, a: _Label, b: _Label, poses: Pose
         return await asyncio.to_thread(compare)
 
 
-@router.post("/{session_id}/optimise")
+@router.post("/{session_id}/optimise", responses=error_responses(*BODY))
 async def optimise_pose(session_id: uuid.UUID, body: OptimiseRequest, poses: PosesDep) -> SolvePublic:
     """Find the pose (or the phase from the session's frame) that best meets an objective under the constraints.
 
@@ -203,7 +207,7 @@ async def optimise_pose(session_id: uuid.UUID, body: OptimiseRequest, poses: Pos
     return SolvePublic.of(result, applied=applied)
 
 
-@router.post("/{session_id}/simulate")
+@router.post("/{session_id}/simulate", responses=error_responses(*BODY))
 async def simulate_pose(session_id: uuid.UUID, body: SimulateRequest, poses: PosesDep) -> PostureSimulationPublic:
     """Simulate the current pose from rest (MuJoCo): does it hold, and if not where and how fast does it fall."""
     async with poses.session(session_id) as (stored, model):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, status
 
 from spacecomputer.api._accounts import create_user, delete_account
 from spacecomputer.api._deps import API_PREFIX, CurrentUser, PlatformDep, SessionDep, SignedInUser
+from spacecomputer.api._errors import BODY, error_responses
 from spacecomputer.api._schemas import Preferences, UserCreate, UserPublic
 from spacecomputer.errors import InvalidInputError
 
@@ -24,20 +25,20 @@ _PREFERENCES_EXAMPLE: dict[str, Any] = {
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(*BODY, 409))
 async def register(body: UserCreate, platform: PlatformDep, session: SessionDep) -> UserPublic:
     """Create an account (role ``user``, plan ``free``); 409 if the e-mail is taken, 422 for a weak password."""
     user = await create_user(platform, session, email=body.email, password=body.password)
     return UserPublic.of(user)
 
 
-@router.get("/me")
+@router.get("/me", responses=error_responses(401))
 async def read_me(user: CurrentUser) -> UserPublic:
     """Return the caller's account."""
     return UserPublic.of(user)
 
 
-@router.get("/me/preferences")
+@router.get("/me/preferences", responses=error_responses(401))
 async def read_preferences(user: CurrentUser) -> Preferences:
     """Return the caller's interface preferences (a JSON object; ``{}`` until set)."""
     return dict(user.preferences)
@@ -63,7 +64,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
-@router.patch("/me/preferences")
+@router.patch("/me/preferences", responses=error_responses(*BODY, 401))
 async def update_preferences(
     patch: Annotated[Preferences, Body(openapi_examples=_PREFERENCES_EXAMPLE)], user: CurrentUser, session: SessionDep
 ) -> Preferences:
@@ -83,7 +84,7 @@ async def update_preferences(
     return dict(user.preferences)
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403))
 async def delete_me(user: SignedInUser, platform: PlatformDep, session: SessionDep) -> None:
     """Delete the caller's account and every byte of its data: rows, stored files, cached entries.
 

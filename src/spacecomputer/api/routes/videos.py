@@ -15,7 +15,9 @@ caps, server-made storage keys) are described in :mod:`spacecomputer.api._video_
 
 Status codes: 413 an upload or chunk over its size; 415 content that is not an accepted video container; 422 bad
 input, a wrong chunk size or checksum, a truncated or corrupt video; 409 an upload that is not (or no longer)
-uploading, or completed with chunks missing; 404 another user's video, as for one that does not exist.
+uploading, or completed with chunks missing, or the download of a video that is not ready; 416 a download's
+``Range`` that selects no byte of the video; 404 another user's video, as for one that does not exist. Each route's
+OpenAPI entry names the ones it can answer.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from spacecomputer.api._deps import (
     SettingsDep,
     require_permission,
 )
-from spacecomputer.api._errors import error_response, request_id_of
+from spacecomputer.api._downloads import RANGE_HEADER_DESCRIPTION, range_responses
+from spacecomputer.api._errors import BODY, error_response, error_responses, request_id_of
 from spacecomputer.api._schemas import InputModel
 from spacecomputer.api._video_upload import (
     DEFAULT_CHUNK_BYTES,
@@ -95,7 +98,7 @@ _CHUNK_BODY: dict[str, Any] = {
     }
 }
 
-router = APIRouter(prefix=f"{API_PREFIX}/videos", tags=["videos"])
+router = APIRouter(prefix=f"{API_PREFIX}/videos", tags=["videos"], responses=error_responses(401, 422))
 Uploader = Annotated[Principal, Depends(require_permission("video.upload"))]
 
 
@@ -246,7 +249,7 @@ async def _fail_upload(session: AsyncSession, blobs: BlobStore, video: Video, er
     await session.commit()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(*BODY, 403))
 async def create_upload(
     body: VideoCreate, principal: Uploader, session: SessionDep, settings: SettingsDep, response: Response
 ) -> VideoPublic:
@@ -293,13 +296,13 @@ async def list_videos(
     )
 
 
-@router.get("/{video_id}")
+@router.get("/{video_id}", responses=error_responses(404))
 async def read_video(video_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> VideoPublic:
     """Return one of the caller's videos: upload state, then size, digest and probe once ready."""
     return VideoPublic.of(await _owned_video(session, principal, video_id))
 
 
-@router.delete("/{video_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{video_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 async def delete_video(video_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, blobs: BlobsDep) -> None:
     """Delete one of the caller's videos and every blob of it (analyses of it keep their results)."""
     video = await _owned_video(session, principal, video_id)
@@ -325,7 +328,12 @@ def _content_length(request: Request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
-@router.put("/{video_id}/chunks/{index}", max_body_size=MAX_CHUNK_BYTES, openapi_extra=_CHUNK_BODY)
+@router.put(
+    "/{video_id}/chunks/{index}",
+    max_body_size=MAX_CHUNK_BYTES,
+    openapi_extra=_CHUNK_BODY,
+    responses=error_responses(403, 404, 409, 413, 415),
+)
 async def upload_chunk(
     video_id: uuid.UUID,
     index: Annotated[int, PathParam(ge=0, le=MAX_CHUNKS - 1, description="0-based chunk number.")],
@@ -376,7 +384,7 @@ async def upload_chunk(
     return ChunkReceipt(index=index, size_bytes=len(data), sha256=actual)
 
 
-@router.get("/{video_id}/upload")
+@router.get("/{video_id}/upload", responses=error_responses(404))
 async def upload_status(
     video_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, blobs: BlobsDep
 ) -> UploadStatus:
@@ -413,7 +421,7 @@ async def upload_status(
     )
 
 
-@router.post("/{video_id}/complete")
+@router.post("/{video_id}/complete", responses=error_responses(403, 404, 409, 413, 415))
 async def complete_upload(
     video_id: uuid.UUID, principal: Uploader, session: SessionDep, blobs: BlobsDep, settings: SettingsDep
 ) -> VideoPublic:
@@ -461,6 +469,14 @@ async def complete_upload(
     return VideoPublic.of(video)
 
 
+_RANGE_REFUSED = "The Range starts at or past the end of the video, or is a zero suffix (`bytes=-0`)."
+_RANGE_DESCRIPTION = (
+    f"{RANGE_HEADER_DESCRIPTION} One that starts at or past the end, or a zero suffix: 416. A malformed one is "
+    "ignored (200)."
+)
+_IF_RANGE_DESCRIPTION = "Sent with Range: the range is served if this is the video's ETag, else the whole video."
+
+
 def _content_disposition(filename: str) -> str:
     fallback = _NOT_PLAIN_ASCII.sub("_", filename) or "video"
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
@@ -478,9 +494,8 @@ async def _streamed(blob_range: BlobRange) -> AsyncIterator[bytes]:
     "/{video_id}/content",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"video/mp4": {}}, "description": "The whole video."},
-        206: {"content": {"video/mp4": {}}, "description": "The requested byte range."},
-        416: {"description": "The range lies beyond the video (Content-Range: bytes */size)."},
+        **range_responses(["video/*", "application/octet-stream"], what="video", refused=_RANGE_REFUSED),
+        **error_responses(404, 409),
     },
 )
 async def download_video(
@@ -489,8 +504,8 @@ async def download_video(
     principal: CurrentPrincipal,
     session: SessionDep,
     blobs: BlobsDep,
-    range_header: Annotated[str | None, Header(alias="Range", description="bytes=a-b, bytes=a- or bytes=-n")] = None,
-    if_range: Annotated[str | None, Header(alias="If-Range")] = None,
+    range_header: Annotated[str | None, Header(alias="Range", description=_RANGE_DESCRIPTION)] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range", description=_IF_RANGE_DESCRIPTION)] = None,
 ) -> Response:
     """Stream a ready video, whole or one byte range (206 + Content-Range; 416 for a range beyond its end)."""
     video = await _owned_video(session, principal, video_id)
