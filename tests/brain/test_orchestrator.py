@@ -243,3 +243,37 @@ def test_a_look_up_cites_the_passage_that_defines_the_metric_by_name(
     assert answer.route is Route.ANALYTICS
     passage = next(c for c in answer.citations if c.kind == "passage")
     assert "`com_vertical_excursion_m`" in passage.text
+
+
+def test_a_comparison_answers_the_joint_and_event_asked_about_first(
+    orchestrator: Orchestrator, short_run: Path
+) -> None:
+    document = json.loads((short_run / "analysis.json").read_text(encoding="utf-8"))
+    strikes = [e for e in document["biomechanics"]["events"] if e["kind"] == "contact" and e["foot"] == "left"]
+    answer = orchestrator.ask(
+        "How does my left knee flexion at left foot strike compare with my other run?",
+        short_run,
+        compare_with=short_run,
+    )
+    assert answer.route is Route.COMPARISON
+    assert answer.validation.passed, answer.validation
+    focused = [f for f in answer.facts if f.key.startswith("focus_left_knee_flexion@")]
+    assert len(focused) == len(strikes) > 0  # a run against itself: every left foot strike is paired
+    assert all(f.value == 0 for f in focused)
+    assert answer.facts[0] is focused[0]  # what was asked comes before the similarity score
+    assert "left knee flexion was" in answer.text
+    assert "within twice its uncertainty" in answer.text
+    first = orchestrator.ask(
+        "How does my left knee flexion at my first left foot strike compare with my other run?",
+        short_run,
+        compare_with=short_run,
+    )
+    assert [f.key for f in first.facts if f.key.startswith("focus_")] == [focused[0].key]
+
+
+def test_a_comparison_of_a_moment_says_the_library_compares_angles(orchestrator: Orchestrator, short_run: Path) -> None:
+    answer = orchestrator.ask("Is my left knee moment higher than in my other run?", short_run, compare_with=short_run)
+    assert answer.route is Route.COMPARISON
+    assert answer.validation.passed, answer.validation
+    assert answer.text.startswith("The library holds joint angles only")
+    assert any(f.key == "focus_left_knee_flexion" for f in answer.facts)  # over the motion: no event named

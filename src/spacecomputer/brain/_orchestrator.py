@@ -355,9 +355,9 @@ class Orchestrator:
         if intent is Intent.COMPARE_RUNS:
             if other is None:
                 return clarify_answer(parsed, "Which of your runs should I compare this one with?", score)
-            outcome = self.library.compare_runs(run_dir, other)
+            outcome = self.library.compare_runs(run_dir, other, parsed.entities)
         elif intent is Intent.COMPARE_ATHLETE and athlete is not None:
-            outcome = self.library.compare_with_clip(run_dir, athlete)
+            outcome = self.library.compare_with_clip(run_dir, athlete, parsed.entities)
         elif intent is Intent.COMPARE_ATHLETE:
             names = ", ".join(self.library.library.usable_ids())
             return clarify_answer(parsed, f"Compare with which athlete? The library holds: {names}.", score)
@@ -368,7 +368,12 @@ class Orchestrator:
             composition = compose(parsed.text, (), passages, parsed.context.expertise, lead=outcome.message)
         else:
             composition = compose(
-                parsed.text, outcome.facts, passages, parsed.context.expertise, sentences=outcome.sentences
+                parsed.text,
+                outcome.facts,
+                passages,
+                parsed.context.expertise,
+                sentences=outcome.sentences,
+                lead=outcome.lead,
             )
         return self._finished(parsed, Route.COMPARISON, composition, score, run_dir)
 

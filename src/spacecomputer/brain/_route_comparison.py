@@ -16,7 +16,8 @@ from pathlib import Path
 
 from spacecomputer.athletes import AthleteLibrary, Motion, SimilarityIndex, compare_motions, motion_from_run
 from spacecomputer.athletes._compare import Comparison
-from spacecomputer.brain._types import Fact, Provenance
+from spacecomputer.brain._comparison_focus import Focus, focus_facts
+from spacecomputer.brain._types import Entities, Fact, Provenance
 from spacecomputer.brain._validate import numbers_in
 from spacecomputer.errors import IncompatibleMotionError, NotFoundError
 
@@ -35,6 +36,8 @@ class ComparisonOutcome:
     message: str | None = None
     """Set when nothing was compared: why, and what can be compared instead."""
     retrieval_terms: str = ""
+    lead: str | None = None
+    """Opens the answer when the question's quantity was replaced (a moment by the joint's angle)."""
 
 
 def _run_key(run_dir: Path) -> tuple[str, int]:
@@ -88,8 +91,8 @@ class LibraryEngine:
         who = entry.athlete or f"the {entry.sport} clip"
         return f"{who} ({clip_id}: {entry.technique})"
 
-    def compare_with_clip(self, run_dir: Path, clip_id: str) -> ComparisonOutcome:
-        """Compare the run with library clip ``clip_id``."""
+    def compare_with_clip(self, run_dir: Path, clip_id: str, focus: Entities | None = None) -> ComparisonOutcome:
+        """Compare the run with library clip ``clip_id``; ``focus``: the joint and event asked about first."""
         you, reference = self.run(run_dir), self.clip(clip_id)
         try:
             comparison = compare_motions(you, reference)
@@ -106,17 +109,20 @@ class LibraryEngine:
                 ),
                 retrieval_terms="comparison similarity score movement",
             )
-        return self._outcome(comparison, self._name(clip_id), f"comparison with {clip_id}")
+        return self._outcome(comparison, self._name(clip_id), f"comparison with {clip_id}", focus)
 
-    def compare_runs(self, run_dir: Path, other_dir: Path) -> ComparisonOutcome:
-        """Compare the run with another run of the user."""
+    def compare_runs(self, run_dir: Path, other_dir: Path, focus: Entities | None = None) -> ComparisonOutcome:
+        """Compare the run with another run of the user; ``focus``: the joint and event asked about first."""
         try:
             comparison = compare_motions(self.run(run_dir), self.run(other_dir))
         except IncompatibleMotionError as error:
             return ComparisonOutcome((), (), message=f"{error}.", retrieval_terms="comparison similarity score")
-        return self._outcome(comparison, f"your run {other_dir.name}", f"comparison with run {other_dir.name}")
+        name, where = f"your run {other_dir.name}", f"comparison with run {other_dir.name}"
+        return self._outcome(comparison, name, where, focus)
 
-    def _outcome(self, comparison: Comparison, name: str, where: str) -> ComparisonOutcome:
+    def _outcome(
+        self, comparison: Comparison, name: str, where: str, focus: Entities | None = None
+    ) -> ComparisonOutcome:
         score = comparison.similarity.score
         caveats = "".join(f"; note: {warning}" for warning in comparison.warnings)
         facts = [
@@ -151,7 +157,13 @@ class LibraryEngine:
                 f"Your similarity to {name} is {score:.0f} out of 100, with no joint-angle difference larger than "
                 f"twice its measurement uncertainty{caveats} [{{n}}]."
             )
-        return ComparisonOutcome(tuple(facts), tuple(sentences), retrieval_terms="comparison similarity score")
+        focused = focus_facts(comparison, focus, name, where) if focus is not None else Focus((), ())
+        return ComparisonOutcome(
+            (*focused.facts, *facts),
+            (*focused.sentences, *sentences),
+            retrieval_terms="comparison similarity score",
+            lead=focused.lead,
+        )
 
     def most_similar(self, run_dir: Path, *, k: int = 3) -> ComparisonOutcome:
         """Find the ``k`` library clips that move most like the run (same movement family when it is known)."""
