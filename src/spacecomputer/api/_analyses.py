@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -26,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spacecomputer.api._platform import Platform, analysis_blob_prefix, user_blob_prefix
 from spacecomputer.api._runs import RUN_FILES
 from spacecomputer.athletes import load_run_analysis
-from spacecomputer.domain._analysis import Analysis as AnalysisDocument
 from spacecomputer.errors import NotFoundError
 from spacecomputer.jobs import analysis_payload
+from spacecomputer.jobs._handlers import run_summary
 from spacecomputer.storage import Analysis, JobStatus, Video, VideoStatus, utc_now
 from spacecomputer.vision._video import probe_video
 
@@ -37,7 +36,6 @@ __all__ = [
     "enqueue_analysis",
     "import_run",
     "import_video",
-    "run_summary",
     "seed_sample",
     "video_blob_key",
 ]
@@ -111,26 +109,6 @@ async def import_video(platform: Platform, owner_id: uuid.UUID, path: Path, *, f
         await platform.blobs.delete(key)
         raise
     return video
-
-
-def run_summary(document: AnalysisDocument, *, run_key: str, outputs: list[str]) -> dict[str, Any]:
-    """Return the summary an analysis keeps of its run (what the analysis job returns), from ``analysis.json``."""
-    score = document.quality.get("score")
-    section = document.biomechanics
-    return {
-        "run_key": run_key,
-        "frames": document.pose.frames,
-        "frames_with_pose": document.pose.frames_with_pose,
-        "detection_rate": document.pose.detection_rate,
-        "quality_score": score if isinstance(score, float) and math.isfinite(score) else None,
-        "quality_passed": bool(document.quality.get("passed")),
-        "movement_family": None if section is None else section.movement.family,
-        "duration_s": document.video.duration_s,
-        "fps": document.video.fps,
-        "warnings": len(document.warnings),
-        "wall_s": document.throughput.wall_s,
-        "outputs": outputs,
-    }
 
 
 async def import_run(platform: Platform, owner_id: uuid.UUID, run_dir: Path, *, video_id: uuid.UUID | None) -> Analysis:

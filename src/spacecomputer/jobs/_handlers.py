@@ -25,11 +25,14 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacecomputer.errors import InvalidInputError
 from spacecomputer.jobs._context import Handler, JobContext
 from spacecomputer.storage import BlobStore, check_key, check_prefix
+
+if TYPE_CHECKING:
+    from spacecomputer.domain._analysis import Analysis as AnalysisDocument
 
 __all__ = [
     "ANALYSIS_OPTION_TYPES",
@@ -39,6 +42,7 @@ __all__ = [
     "analysis_handler",
     "analysis_payload",
     "echo_handler",
+    "run_summary",
     "sleep_handler",
 ]
 
@@ -236,23 +240,33 @@ def analysis_handler(context: JobContext) -> dict[str, Any]:
         context.check()  # a cancelled or lost run stores nothing
         prefix = payload["output_prefix"]
         keys: list[str] = _run_blobs(context, lambda store: _upload(store, Path(scratch) / "run", prefix, context))
-    analysis = result.analysis
-    section = analysis.biomechanics
-    score = analysis.quality.get("score")
     return {
-        "run_key": prefix,
-        "frames": analysis.pose.frames,
-        "frames_with_pose": analysis.pose.frames_with_pose,
-        "detection_rate": analysis.pose.detection_rate,
-        "quality_score": score if isinstance(score, float) and math.isfinite(score) else None,
-        "quality_passed": bool(analysis.quality.get("passed")),
-        "movement_family": None if section is None else section.movement.family,
-        "duration_s": analysis.video.duration_s,
-        "fps": analysis.video.fps,
-        "warnings": len(analysis.warnings),
-        "chunks": analysis.processing.chunking.chunks,
+        **run_summary(result.analysis, run_key=prefix, outputs=keys),
         "wall_s": round(time.perf_counter() - started, 3),
-        "outputs": keys,
+    }
+
+
+def run_summary(document: AnalysisDocument, *, run_key: str, outputs: list[str]) -> dict[str, Any]:
+    """Return the summary an analysis keeps of its run (an analysis job's result), read from its ``analysis.json``.
+
+    ``wall_s`` is the pipeline's own time (an analysis job replaces it with the time it measured around the run).
+    """
+    score = document.quality.get("score")
+    section = document.biomechanics
+    return {
+        "run_key": run_key,
+        "frames": document.pose.frames,
+        "frames_with_pose": document.pose.frames_with_pose,
+        "detection_rate": document.pose.detection_rate,
+        "quality_score": score if isinstance(score, float) and math.isfinite(score) else None,
+        "quality_passed": bool(document.quality.get("passed")),
+        "movement_family": None if section is None else section.movement.family,
+        "duration_s": document.video.duration_s,
+        "fps": document.video.fps,
+        "warnings": len(document.warnings),
+        "chunks": document.processing.chunking.chunks,
+        "wall_s": document.throughput.wall_s,
+        "outputs": outputs,
     }
 
 
