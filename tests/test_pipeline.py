@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from spacecomputer.domain import CoordinateFrame, PoseSequence
+from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
 from spacecomputer.domain._analysis import Analysis
 from spacecomputer.errors import InvalidInputError
 from spacecomputer.pipeline import AnalysisResult, AnalyzeOptions, analyze_video
@@ -31,6 +31,12 @@ def parallel_run(tmp_path_factory: pytest.TempPathFactory) -> AnalysisResult:
     out = tmp_path_factory.mktemp("runs") / "parallel"
     options = AnalyzeOptions(height_m=1.65, calibration_path=SAMPLE_CALIBRATION, workers=2, min_chunk_s=2.0)
     return analyze_video(SAMPLE_VIDEO, options, out_dir=out)
+
+
+@pytest.fixture(scope="module")
+def uncalibrated_run() -> AnalysisResult:
+    options = AnalyzeOptions(height_m=1.65, overlay=False, uncertainty_draws=0)
+    return analyze_video(SAMPLE_VIDEO, options)
 
 
 def test_parallel_chunks_stitch_into_the_single_process_result(
@@ -72,7 +78,7 @@ def test_analysis_document_validates_and_matches(run: AnalysisResult) -> None:
     assert run.out_dir is not None
     document = json.loads((run.out_dir / "analysis.json").read_text())
     analysis = Analysis.model_validate(document)
-    assert analysis.schema_version == "1.1"
+    assert analysis.schema_version == "1.2"
     assert analysis.video.frame_count == 230
     assert analysis.pose.frames == 230
     assert analysis.trajectory.calibrated
@@ -130,6 +136,52 @@ def test_opensim_files_and_the_report_are_written(run: AnalysisResult) -> None:
     assert "<script src" not in page
     knee = {s.name: s for s in run.analysis.biomechanics.scalars}["left_knee_flexion_range_deg"]
     assert knee.display in page
+
+
+MAX_HUMAN_SPEED_M_S = 10.0
+"""Above anything a person on the sample can reach: the athlete jumps on the spot on a 1.9 m box, flips off it
+and jogs away (a sprinter's top speed is about this). The per-frame depth cue once read 48.7 m/s here."""
+
+
+@pytest.mark.parametrize("which", ["calibrated", "uncalibrated"])
+def test_centre_of_mass_speed_stays_humanly_possible(
+    run: AnalysisResult, uncalibrated_run: AnalysisResult, which: str
+) -> None:
+    result = run if which == "calibrated" else uncalibrated_run
+    assert result.biomechanics is not None
+    speed_m_s = result.biomechanics.series["com_horizontal_speed_m_s"]
+    unreliable = (result.metric.flags & PoseFlag.UNRELIABLE_POSITION).any(axis=1)
+    t = result.metric.timestamps_s
+    on_box = (t > 0.4) & (t < 5.0)  # standing and jumping on the spot on top of the box
+
+    assert np.isnan(speed_m_s[unreliable]).all()
+    reliable = speed_m_s[np.isfinite(speed_m_s)]
+    assert reliable.size > 180
+    # Before depth was held to human motion: peak 48.7, p90 14.1, median 2.9 m/s (24.1, 7.4, 1.8 uncalibrated).
+    assert reliable.max() < MAX_HUMAN_SPEED_M_S
+    assert np.percentile(reliable, 90) < 4.0
+    assert np.nanmedian(speed_m_s[on_box]) < 1.0
+    scalars = {s.name: s for s in result.biomechanics.section.scalars}
+    peak = scalars["com_peak_horizontal_speed_m_s"].value
+    assert peak is not None
+    assert peak < MAX_HUMAN_SPEED_M_S
+    assert not any("implausible centre-of-mass acceleration" in w for w in result.biomechanics.section.warnings)
+
+
+def test_unreliable_positions_are_flagged_counted_and_warned_about(run: AnalysisResult) -> None:
+    assert run.out_dir is not None
+    unreliable = (run.metric.flags & PoseFlag.UNRELIABLE_POSITION).any(axis=1)
+    # The flip into the sun (about 6.0-6.4 s): the 2D skeleton collapses and the depth goes unmeasured.
+    assert 0 < unreliable.sum() < 30
+    assert np.all((run.metric.timestamps_s[unreliable] > 5.5) & (run.metric.timestamps_s[unreliable] < 6.7))
+    assert run.analysis.trajectory.unreliable_position_frames == unreliable.sum()
+    assert run.analysis.trajectory.depth_acceleration_sigma_m_s2 == 10.0
+    assert any("global position unreliable" in w for w in run.analysis.warnings)
+    back = PoseSequence.from_parquet(run.out_dir / "poses.parquet")
+    np.testing.assert_array_equal(back.flags, run.metric.flags)
+    header, *rows = (run.out_dir / "metrics.csv").read_text().splitlines()
+    column = header.split(",").index("com_horizontal_speed_m_s")
+    assert all(rows[i].split(",")[column] == "" for i in np.flatnonzero(unreliable))
 
 
 def test_detection_rate_is_high(run: AnalysisResult) -> None:

@@ -15,12 +15,13 @@ from spacecomputer.domain._analysis import (
     RigidSegmentsInfo,
     TrajectoryInfo,
 )
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.vision._camera import CameraModel
 from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
 from spacecomputer.vision._rigid import enforce_segment_lengths
 from spacecomputer.vision._swaps import correct_left_right_swaps
-from spacecomputer.vision._trajectory import recover_global_trajectory
+from spacecomputer.vision._trajectory import GlobalTrajectory, recover_global_trajectory
 from spacecomputer.vision._video import VideoInfo
 
 __all__ = ["CleanedPoses", "clean_poses"]
@@ -77,7 +78,11 @@ def clean_poses(
 
     rigid = enforce_segment_lengths(world_filled.sequence)
     trajectory = recover_global_trajectory(
-        image_filled.sequence, rigid.sequence, camera=camera, subject_height_m=height_m
+        image_filled.sequence,
+        rigid.sequence,
+        camera=camera,
+        subject_height_m=height_m,
+        max_depth_gap_s=max_gap_s,
     )
     metric_raw = trajectory.world_frame if trajectory.world_frame is not None else trajectory.camera_frame
     cutoff = settings.filter_cutoff_hz if cutoff_hz is None else cutoff_hz
@@ -88,13 +93,18 @@ def clean_poses(
     detection_rate = float(image.sequence.detected.mean())
     if detection_rate < 0.9:
         warnings.append(f"athlete visible in only {detection_rate:.0%} of the frames")
+    warnings.extend(_unreliable_position_warnings(trajectory, max_gap_s))
     errors = trajectory.reprojection_rms_px[np.isfinite(trajectory.reprojection_rms_px)]
+    depth = trajectory.depth
     trajectory_info = TrajectoryInfo(
         calibrated=camera.is_calibrated,
         camera_source=camera.source,
         scale_factor=trajectory.scale_factor,
         median_reprojection_error_px=float(np.median(errors)) if errors.size else None,
         notes=list(trajectory.notes),
+        depth_acceleration_sigma_m_s2=None if depth is None else depth.acceleration_sigma_m_s2,
+        depth_outlier_frames=0 if depth is None else depth.n_outliers,
+        unreliable_position_frames=int(trajectory.unreliable_position.sum()),
     )
     statuses = frames.statuses
     processing_bits: dict[str, Any] = {
@@ -127,3 +137,17 @@ def clean_poses(
         trajectory_info=trajectory_info,
         warnings=warnings,
     )
+
+
+def _unreliable_position_warnings(trajectory: GlobalTrajectory, max_gap_s: float) -> list[str]:
+    """One warning naming the stretches whose global position was not measured, or none."""
+    t = trajectory.camera_frame.timestamps_s
+    runs = contiguous_runs(np.asarray(trajectory.unreliable_position))
+    if not runs:
+        return []
+    spans = ", ".join(f"{t[start]:.2f}–{t[stop - 1]:.2f} s" for start, stop in runs)
+    return [
+        f"global position unreliable in {int(trajectory.unreliable_position.sum())} frames ({spans}): the body's "
+        f"depth from the camera was not measured for more than {max_gap_s:g} s (pose misdetected or missing); "
+        "no centre-of-mass speed is reported from them"
+    ]

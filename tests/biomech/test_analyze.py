@@ -19,9 +19,10 @@ from spacecomputer.biomech import (
     movement_metrics,
 )
 from spacecomputer.biomech._analyze import _level, _reliable
-from spacecomputer.biomech._engine import MAX_PLAUSIBLE_COM_ACCELERATION_M_S2
+from spacecomputer.biomech._engine import MAX_PLAUSIBLE_COM_ACCELERATION_M_S2, EnginePass
+from spacecomputer.biomech._series import metrics_series
 from spacecomputer.biomech._uncertainty import VISIBILITY_FLOOR, monte_carlo_spread
-from spacecomputer.domain import PoseSequence
+from spacecomputer.domain import PoseFlag, PoseSequence
 from spacecomputer.domain._analysis_biomech import BiomechanicsSection
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
 from tests.biomech.gait_motions import UP, drop_landing, gait, index, sequence_of, standing_pose, vertical_jump
@@ -220,6 +221,56 @@ def test_a_tracking_glitch_is_left_out_of_the_kinetics() -> None:
     peak = result.scalars["peak_vertical_grf_bw"].metric.value
     assert peak is not None
     assert peak < MAX_PLAUSIBLE_COM_ACCELERATION_M_S2 / 9.80665
+
+
+def _flagged(sequence: PoseSequence, rows: slice) -> PoseSequence:
+    flags = np.array(sequence.flags)
+    flags[rows] |= np.uint8(PoseFlag.UNRELIABLE_POSITION)
+    return sequence.replace(flags=flags)
+
+
+def test_frames_with_an_unreliable_global_position_give_no_speed() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=3.0)
+    clean = evaluate(sequence, MODEL, up=UP, family="sprint")
+    positions = np.array(sequence.positions)
+    # Frames 90-110: the body drifts 0.6 m sideways and back (a depth the trajectory could not measure).
+    positions[90:111, :, 1] += 0.6 * np.sin(np.linspace(0.0, np.pi, 21))[:, None]
+    drifting = sequence.replace(positions=positions)
+    unflagged = evaluate(drifting, MODEL, up=UP, family="sprint")
+    flagged_sequence = _flagged(drifting, slice(90, 111))
+
+    result = evaluate(flagged_sequence, MODEL, up=UP, family="sprint")
+
+    def peak(run: EnginePass) -> float:
+        value = run.scalars["com_peak_horizontal_speed_m_s"].metric.value
+        assert value is not None
+        return value
+
+    assert peak(unflagged) > peak(clean) + 1.0  # the drift shows as speed when nothing is flagged
+    assert peak(result) == pytest.approx(peak(clean), abs=0.05)
+    assert "reliable global position" in result.scalars["com_peak_horizontal_speed_m_s"].metric.convention
+    np.testing.assert_array_equal(np.flatnonzero(result.unreliable_position), np.arange(90, 111))
+    assert np.isnan(result.ground_reaction.total_n[90:111]).all()
+    series = metrics_series(flagged_sequence, result, MODEL, UP)
+    assert np.isnan(series["com_horizontal_speed_m_s"][90:111]).all()
+    assert np.isnan(series["com_vertical_velocity_m_s"][90:111]).all()
+    assert np.isfinite(series["com_horizontal_speed_m_s"][5:85]).all()
+    assert np.isfinite(series["com_x_m"][90:111]).all()  # the bridged position itself is kept
+    sprint_peak = result.scalars["com_horizontal_speed_peak_m_s"].metric.value
+    assert sprint_peak == pytest.approx(peak(clean), abs=0.05)
+
+
+def test_speeds_are_unavailable_when_no_frame_has_a_reliable_position() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=1.0)
+    result = analyze_biomechanics(
+        _flagged(sequence, slice(None)), up=UP, up_source="test", options=BiomechanicsOptions(draws=0)
+    )
+    speed = next(s for s in result.section.scalars if s.name == "com_peak_horizontal_speed_m_s")
+    assert not speed.available
+    assert speed.reason is not None
+    assert "reliable global position" in speed.reason
+    assert any("unreliable global position" in warning for warning in result.section.warnings)
+    assert np.isnan(result.series["com_horizontal_speed_m_s"]).all()
 
 
 # --- bad input -------------------------------------------------------------------------------------------------

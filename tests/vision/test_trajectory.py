@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from spacecomputer.domain._frames import CoordinateFrame
-from spacecomputer.domain._pose_sequence import PoseSequence
+from spacecomputer.domain._pose_sequence import PoseFlag, PoseSequence
 from spacecomputer.domain._skeleton import BLAZEPOSE_33
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
 from spacecomputer.vision._camera import IMAGE_TO_OPENCV_OFFSET_PX, CameraModel, load_calibration
@@ -344,4 +344,80 @@ def test_demo_video_trajectory_is_plausible_and_continuous(demo_trajectory: Glob
 def test_bad_tuning_parameters_are_refused(tuning: dict[str, Any]) -> None:
     image, world = sequences(np.zeros((1, 33, 3)), standing_body()[None], np.ones((1, 33)))
     with pytest.raises(InvalidInputError, match="expected min_visibility in"):
+        recover_global_trajectory(image, world, camera=calibrated_camera(), subject_height_m=None, **tuning)
+
+
+def test_a_skeleton_collapsing_to_half_its_size_does_not_double_the_depth() -> None:
+    # A still athlete 8 m away. For 12 frames (0.4 s) the 2D skeleton shrinks to half its size about the
+    # pelvis while BlazePose's 3D body does not: what a tucked flip into the sun did to the Sports2D sample.
+    # Each frame's own solve then puts the athlete at 16 m; the trajectory must keep him at 8 m and flag them.
+    camera = calibrated_camera()
+    n_frames, collapsed = 60, slice(24, 36)
+    bodies = np.repeat(standing_body()[None], n_frames, axis=0)
+    pelvis = np.tile([0.3, 0.4, 8.0], (n_frames, 1))
+    image_px = observe(camera, bodies + pelvis[:, None, :])
+    image_px[collapsed] = observe(camera, 0.5 * bodies[collapsed] + pelvis[collapsed, None, :])
+    image_px[..., :2] += np.random.default_rng(1).normal(0.0, 1.0, (*bodies.shape[:2], 2))
+    image, world = sequences(image_px, BLAZEPOSE_SCALE * bodies, np.ones(bodies.shape[:2]))
+
+    result = recover_global_trajectory(image, world, camera=camera, subject_height_m=HEIGHT_M)
+    per_frame = recover_global_trajectory(
+        image, world, camera=camera, subject_height_m=HEIGHT_M, depth_acceleration_sigma_m_s2=None
+    )
+
+    np.testing.assert_allclose(per_frame.pelvis_camera_m[collapsed, 2], 16.0, rtol=0.02)  # the failure
+    np.testing.assert_allclose(result.per_frame_pelvis_camera_m, per_frame.pelvis_camera_m)
+    np.testing.assert_allclose(result.pelvis_camera_m[:, 2], 8.0, atol=0.1)
+    # Across the image the body follows the shrunken skeleton's centroid, a few centimetres from the pelvis.
+    np.testing.assert_allclose(result.pelvis_camera_m[:, :2], pelvis[:, :2], atol=0.05)
+    speed_m_s = np.linalg.norm(np.diff(result.pelvis_camera_m, axis=0), axis=1) * 30.0
+    assert speed_m_s.max() < 1.0
+    assert result.depth is not None
+    assert result.depth.n_outliers == 12
+    expected = np.zeros(n_frames, dtype=bool)
+    expected[collapsed] = True
+    np.testing.assert_array_equal(result.unreliable_position, expected)
+    flagged = (result.camera_frame.flags & PoseFlag.UNRELIABLE_POSITION) != 0
+    np.testing.assert_array_equal(flagged, np.repeat(expected[:, None], 33, axis=1))
+    assert result.world_frame is not None
+    np.testing.assert_array_equal(result.world_frame.flags, result.camera_frame.flags)
+    assert any("12 frames flagged unreliable_position" in note for note in result.notes)
+    assert not per_frame.unreliable_position.any()
+
+
+def test_a_short_stretch_without_depth_is_bridged_without_a_flag() -> None:
+    # Four collapsed frames (0.13 s) are rejected as depth outliers but bridged: no longer than max_depth_gap_s.
+    camera = calibrated_camera()
+    bodies, pelvis = walking_scene(n_frames=40)
+    image_px = observe(camera, bodies + pelvis[:, None, :])
+    image_px[18:22] = observe(camera, 0.5 * bodies[18:22] + pelvis[18:22, None, :])
+    image, world = sequences(image_px, BLAZEPOSE_SCALE * bodies, np.ones(bodies.shape[:2]))
+
+    result = recover_global_trajectory(image, world, camera=camera, subject_height_m=HEIGHT_M)
+
+    assert result.depth is not None
+    assert result.depth.n_outliers == 4
+    assert not result.unreliable_position.any()
+    np.testing.assert_allclose(result.pelvis_camera_m[18:22], pelvis[18:22], atol=0.05)
+
+
+def test_interpolated_frames_do_not_measure_depth() -> None:
+    camera = calibrated_camera()
+    bodies, pelvis = walking_scene(n_frames=30)
+    image_px = observe(camera, bodies + pelvis[:, None, :])
+    flags = np.zeros(bodies.shape[:2], dtype=np.uint8)
+    flags[10:13] = PoseFlag.INTERPOLATED
+    image, world = sequences(image_px, BLAZEPOSE_SCALE * bodies, np.ones(bodies.shape[:2]))
+
+    result = recover_global_trajectory(image.replace(flags=flags), world, camera=camera, subject_height_m=HEIGHT_M)
+
+    assert result.depth is not None
+    np.testing.assert_array_equal(np.flatnonzero(~result.depth.offered), [10, 11, 12])
+    np.testing.assert_allclose(result.pelvis_camera_m, pelvis, atol=1e-3)
+
+
+@pytest.mark.parametrize("tuning", [{"depth_acceleration_sigma_m_s2": 0.0}, {"max_depth_gap_s": -0.1}])
+def test_bad_depth_tuning_is_refused(tuning: dict[str, Any]) -> None:
+    image, world = sequences(np.zeros((1, 33, 3)), standing_body()[None], np.ones((1, 33)))
+    with pytest.raises(InvalidInputError, match="expected depth_acceleration_sigma_m_s2 > 0"):
         recover_global_trajectory(image, world, camera=calibrated_camera(), subject_height_m=None, **tuning)

@@ -378,6 +378,12 @@ def _warnings(baseline: EnginePass, spread: DrawSpread) -> list[str]:
             f"{implausible} frames with an implausible centre-of-mass acceleration (> 10 g: a tracking glitch) were "
             "left out of the kinetics, energies and stability"
         )
+    unreliable = int(baseline.unreliable_position.sum())
+    if unreliable:
+        warnings.append(
+            f"{unreliable} frames with an unreliable global position (the body's depth was not measured there) "
+            "were left out of the centre-of-mass speeds, kinetics, energies and stability"
+        )
     if spread.draws and spread.failed_draws == spread.draws:
         warnings.append("no Monte Carlo draw could be computed: no uncertainty is reported")
     return warnings

@@ -25,6 +25,13 @@ the picture) turns into accelerations no body produces. Frames where the COM acc
 landing shows) are *implausible*, together with :data:`IMPLAUSIBLE_MARGIN_S` on each side (the filter spreads
 a glitch over its neighbours): there the ground reaction, joint kinetics, energies and stability distances are
 blanked (NaN) before any scalar is taken from them, and the count is reported.
+
+Unreliable positions
+--------------------
+Frames the trajectory flagged :attr:`~spacecomputer.domain.PoseFlag.UNRELIABLE_POSITION` (the body's depth was
+not measured for longer than it bridges, ``vision/_trajectory.py``) are blanked in the same way, and the
+whole-body COM is left out there before its speeds are differentiated: the peak and mean horizontal speed come
+from reliable frames only, and are unavailable, with the reason, when there is none.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from spacecomputer.biomech._kinematics import (
     linear_velocity_m_s,
     range_of_motion,
     segment_angles,
+    unreliable_position_frames,
 )
 from spacecomputer.biomech._kinetics import (
     GroundReactionEstimate,
@@ -105,7 +113,9 @@ class EnginePass:
     energy: EnergySeries
     stability: StabilitySeries
     implausible: NDArray[np.bool_]
-    """(T,) frames whose kinetics, energies and stability distances were blanked (module docstring)."""
+    """(T,) frames with an implausible COM acceleration (module docstring)."""
+    unreliable_position: NDArray[np.bool_]
+    """(T,) frames whose global position was not measured; blanked like ``implausible`` (module docstring)."""
     scalars: dict[str, ScalarEntry]
     risk: list[RiskIndicator]
 
@@ -121,13 +131,14 @@ def evaluate(sequence: PoseSequence, model: BodyModel, *, up: NDArray[np.float64
     segments = segment_angles(sequence, up=up)
     contacts = detect_foot_contacts(sequence, up=up)
     com = whole_body_com(sequence, model)
+    unreliable = unreliable_position_frames(sequence)
     implausible = _implausible_frames(com, sequence.timestamps_s)
     grf = estimate_ground_reaction(sequence, model, contacts, up=up)
     kinetics = inverse_dynamics(sequence, model, grf, up=up)
     energy = mechanical_energy(sequence, model, up=up, ground_level_m=contacts.ground_level_m)
     balance = stability(sequence, model, contacts, up=up)
-    if implausible.any():
-        grf, kinetics, energy, balance = _blanked(implausible, grf, kinetics, energy, balance)
+    if (implausible | unreliable).any():
+        grf, kinetics, energy, balance = _blanked(implausible | unreliable, grf, kinetics, energy, balance)
 
     scalars: dict[str, ScalarEntry] = {}
 
@@ -136,7 +147,7 @@ def evaluate(sequence: PoseSequence, model: BodyModel, *, up: NDArray[np.float64
 
     for metric in _angle_scalars(angles):
         add(metric, "kinematics")
-    for metric in _com_scalars(com, sequence.timestamps_s, up):
+    for metric in _com_scalars(com, sequence.timestamps_s, up, unreliable):
         add(metric, "kinematics")
     if family is not None:
         for metric in movement_metrics(sequence, up=up, sport=family, body_model=model, contacts=contacts):
@@ -167,7 +178,9 @@ def evaluate(sequence: PoseSequence, model: BodyModel, *, up: NDArray[np.float64
         knee_moment_n_m_per_kg=moments_per_kg or None,
         paired_metrics=paired,
     )
-    return EnginePass(angles, segments, contacts, com, grf, kinetics, energy, balance, implausible, scalars, risk)
+    return EnginePass(
+        angles, segments, contacts, com, grf, kinetics, energy, balance, implausible, unreliable, scalars, risk
+    )
 
 
 def _implausible_frames(com: NDArray[np.float64], timestamps_s: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -262,20 +275,38 @@ def _angle_scalars(angles: dict[str, KinematicSeries]) -> list[MetricValue]:
 
 
 def _com_scalars(
-    com: NDArray[np.float64], timestamps_s: NDArray[np.float64], up: NDArray[np.float64]
+    com: NDArray[np.float64], timestamps_s: NDArray[np.float64], up: NDArray[np.float64], unreliable: NDArray[np.bool_]
 ) -> list[MetricValue]:
-    velocity = linear_velocity_m_s(com, timestamps_s)
+    velocity = linear_velocity_m_s(np.where(unreliable[:, None], np.nan, com), timestamps_s)
     horizontal = np.linalg.norm(velocity - np.outer(velocity @ up, up), axis=1)
     height = com @ up
     seen = np.isfinite(horizontal)
     reason = "the whole-body centre of mass is never known (a needed landmark is missing in every frame)"
+    if not seen.any() and unreliable.any():
+        reason = (
+            "the whole-body centre of mass is never known in two consecutive frames with a reliable global "
+            "position (the body's depth was not measured there)"
+        )
     peak = float(np.max(horizontal[seen])) if seen.any() else None
     mean = float(np.mean(horizontal[seen])) if seen.any() else None
     finite_height = height[np.isfinite(height)]
     excursion = float(np.ptp(finite_height)) if finite_height.size else None
+    speed_note = " (frames with a reliable global position)" if unreliable.any() else ""
     return [
-        _metric("com_peak_horizontal_speed_m_s", "m/s", "largest horizontal speed of the whole-body COM", peak, reason),
-        _metric("com_mean_horizontal_speed_m_s", "m/s", "mean horizontal speed of the whole-body COM", mean, reason),
+        _metric(
+            "com_peak_horizontal_speed_m_s",
+            "m/s",
+            f"largest horizontal speed of the whole-body COM{speed_note}",
+            peak,
+            reason,
+        ),
+        _metric(
+            "com_mean_horizontal_speed_m_s",
+            "m/s",
+            f"mean horizontal speed of the whole-body COM{speed_note}",
+            mean,
+            reason,
+        ),
         _metric("com_vertical_excursion_m", "m", "highest minus lowest COM height along up", excursion, reason),
     ]
 

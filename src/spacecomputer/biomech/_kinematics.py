@@ -78,7 +78,7 @@ from spacecomputer.biomech._angles import (
 from spacecomputer.biomech._differences import first_derivative, present_rows, second_derivative
 from spacecomputer.biomech._kinematics_series import KinematicSeries, PointKinematics, RangeOfMotion
 from spacecomputer.biomech._memo import frozen_mapping, per_sequence
-from spacecomputer.domain import PoseSequence
+from spacecomputer.domain import PoseFlag, PoseSequence
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
 
@@ -95,6 +95,7 @@ __all__ = [
     "linear_velocity_m_s",
     "range_of_motion",
     "segment_angles",
+    "unreliable_position_frames",
 ]
 
 JOINT_CENTRES = (
@@ -217,6 +218,15 @@ def linear_velocity_m_s(positions_m: ArrayLike, timestamps_s: ArrayLike) -> NDAr
     """
     values = _samples(positions_m)
     return first_derivative(values, _timestamps(timestamps_s, values.shape[0]))
+
+
+def unreliable_position_frames(sequence: PoseSequence) -> NDArray[np.bool_]:
+    """Return the (T,) frames whose global position was not measured (:attr:`PoseFlag.UNRELIABLE_POSITION`).
+
+    The trajectory bridged the body's depth there over too long a stretch without a usable depth cue
+    (``vision/_trajectory.py``): speeds and accelerations of the whole body are not taken from these frames.
+    """
+    return np.asarray((sequence.flags & np.uint8(PoseFlag.UNRELIABLE_POSITION)).any(axis=1))
 
 
 def linear_acceleration_m_s2(positions_m: ArrayLike, timestamps_s: ArrayLike) -> NDArray[np.float64]:

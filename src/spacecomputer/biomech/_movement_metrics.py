@@ -62,7 +62,7 @@ from spacecomputer.biomech._events import (
     flight_phases,
     up_unit_vector,
 )
-from spacecomputer.biomech._kinematics import joint_angles, linear_velocity_m_s
+from spacecomputer.biomech._kinematics import joint_angles, linear_velocity_m_s, unreliable_position_frames
 from spacecomputer.biomech._movement_detect import movement_family
 from spacecomputer.biomech._movement_metrics_value import STANDARD_GRAVITY_M_S2, MetricValue
 from spacecomputer.biomech._movement_metrics_value import _metric as _metric  # re-exported: _stability imports it
@@ -97,15 +97,17 @@ SPORTS = ("sprint", "jump", "landing", "strike", "throw")
 def com_horizontal_speed_m_s(sequence: PoseSequence, *, up: ArrayLike, body_model: BodyModel) -> NDArray[np.float64]:
     """Return the (T,) horizontal speed of the whole-body COM, m/s (NaN where the COM is unknown).
 
-    Central differences on the real timestamps within each NaN-free run (as ``linear_velocity_m_s``).
+    Central differences on the real timestamps within each NaN-free run (as ``linear_velocity_m_s``); frames
+    whose global position was not measured (:func:`unreliable_position_frames`) count as unknown.
     """
-    return _horizontal_speed_m_s(whole_body_com(sequence, body_model), sequence.timestamps_s, up_unit_vector(up))
+    return _horizontal_speed_m_s(whole_body_com(sequence, body_model), sequence, up_unit_vector(up))
 
 
 def _horizontal_speed_m_s(
-    com: NDArray[np.float64], t: NDArray[np.float64], up: NDArray[np.float64]
+    com: NDArray[np.float64], sequence: PoseSequence, up: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    velocity = linear_velocity_m_s(com, t)
+    known = np.where(unreliable_position_frames(sequence)[:, None], np.nan, com)
+    velocity = linear_velocity_m_s(known, sequence.timestamps_s)
     horizontal = velocity - np.outer(velocity @ up, up)
     return np.asarray(np.linalg.norm(horizontal, axis=1), dtype=np.float64)
 
@@ -202,9 +204,13 @@ def _sprint(
     step_time, _ = _mean_or_reason(times, "steps")
     contact_time, contact_why = _mean_or_reason([p.duration_s for p in contact_phases(contacts)], "complete contact")
     flight_time, flight_why = _mean_or_reason([p.duration_s for p in flight_phases(contacts)], "flight phase")
-    speed = _horizontal_speed_m_s(com, sequence.timestamps_s, up)
+    speed = _horizontal_speed_m_s(com, sequence, up)
     finite_speed = speed[np.isfinite(speed)]
-    speed_why = None if finite_speed.size else "the whole-body COM is never known in two consecutive frames"
+    speed_why = (
+        None
+        if finite_speed.size
+        else "the whole-body COM is never known in two consecutive frames with a reliable global position"
+    )
     return [
         _metric("step_length_m", "m", "mean heel–toe midpoint distance along the COM's horizontal travel, contact "
                 "to opposite contact", step_length, why or step_why),

@@ -42,7 +42,8 @@ def metrics_series(
     ground = contacts.ground_level_m
     ground_level = float(np.nanmedian(ground)) if np.isfinite(ground).any() else 0.0
     columns["com_height_m"] = com @ up - ground_level
-    velocity = linear_velocity_m_s(com, t)
+    # No speed from a frame whose global position was not measured (the engine's module docstring).
+    velocity = linear_velocity_m_s(np.where(baseline.unreliable_position[:, None], np.nan, com), t)
     vertical_velocity = velocity @ up
     columns["com_horizontal_speed_m_s"] = np.linalg.norm(velocity - np.outer(vertical_velocity, up), axis=1)
     columns["com_vertical_velocity_m_s"] = vertical_velocity

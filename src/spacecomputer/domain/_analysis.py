@@ -28,7 +28,7 @@ __all__ = [
     "VideoSummary",
 ]
 
-ANALYSIS_SCHEMA_VERSION = "1.1"
+ANALYSIS_SCHEMA_VERSION = "1.2"
 
 
 class _Model(BaseModel):
@@ -126,6 +126,17 @@ class TrajectoryInfo(_Model):
     scale_factor: float = Field(description="Factor applied to BlazePose's body scale.")
     median_reprojection_error_px: float | None
     notes: list[str]
+    depth_acceleration_sigma_m_s2: float | None = Field(
+        default=None,
+        description="Acceleration standard deviation of the robust depth smoother, m/s²; None: per-frame depth.",
+    )
+    depth_outlier_frames: int = Field(
+        default=0, description="Frames whose per-frame depth the robust depth smoother rejected."
+    )
+    unreliable_position_frames: int = Field(
+        default=0,
+        description="Frames flagged unreliable_position: their depth was not measured (no speeds from them).",
+    )
 
 
 class ThroughputInfo(_Model):

@@ -32,6 +32,10 @@ class PoseFlag(IntFlag):
     """The frame's pose came from re-acquiring the tracked athlete after an identity jump."""
     LONG_GAP = 8
     """Missing, inside a gap too long to interpolate."""
+    UNRELIABLE_POSITION = 16
+    """The body's global position (its translation through the scene) was not measured in this frame: the
+    depth cue was missing or rejected for longer than the trajectory bridges (``vision/_trajectory.py``).
+    Set on every landmark of the frame; speeds of the body are not reported from it."""
 
 
 def _check(condition: bool, message: str, **details: Any) -> None:

@@ -21,17 +21,35 @@ b. **Translation.** For the visible landmarks (visibility ≥ ``min_visibility``
    ``(X_i + t)_y - v_i (X_i + t)_z = 0``, each landmark weighted by its visibility (an algebraic error,
    exact for consistent data; the reprojection error in pixels is reported alongside). Image-frame
    pixels (corner origin) are shifted to OpenCV's pixel-centre convention before undistortion.
-c. **Rejection, no smoothing.** Frames without a pose, or with fewer than ``min_landmarks`` visible
-   landmarks, stay NaN. Solutions behind the camera (any landmark at ``z ≤ 0``) or whose
+c. **Depth held to human motion.** The translation's depth (its component along the optical axis) is the
+   weak part of the solve: it rests on the body's apparent size alone, and BlazePose's 3D body and 2D
+   landmarks disagree in size by a few per cent depending on the pose, by half when the 2D skeleton
+   collapses (a tucked flip into the sun). Per-frame depths are therefore smoothed by the robust Kalman
+   smoother of :mod:`._depth` (bounded acceleration, outliers rejected), using only frames whose pose was
+   observed (at least ``min_landmarks`` used landmarks not interpolated over a gap), each with the
+   standard error of its solve. The lateral and vertical components are then solved again, by least
+   squares, with the depth fixed: they stay exact to the image, and a depth error shifts them only by the
+   athlete's angle off the optical axis times that error. ``depth_acceleration_sigma_m_s2=None`` keeps the
+   per-frame depths (the method before this step, for comparison).
+d. **Rejection and unreliable frames.** Frames without a pose, or with fewer than ``min_landmarks`` visible
+   landmarks, stay NaN. Solutions behind the camera (any landmark at ``z ≤ 0``) or whose per-frame
    reprojection RMS exceeds ``max_reprojection_rms_fraction`` of the athlete's size in the image (the
-   diagonal of the visible landmarks' box, pixels) are set to NaN and counted. The default 0.1 is
-   about twice the worst seen on the Sports2D demo video (median 0.022, maximum 0.047: BlazePose's
-   world and image landmarks are not exactly consistent). Smoothing is left to the pipeline's filter.
-d. **World frame.** With the calibration's extrinsics ``R``, ``t``: ``X_world = Rᵀ (X_cam - t)``.
+   diagonal of the visible landmarks' box, pixels) are set to NaN and counted. The default 0.1 is about
+   twice the worst seen on the Sports2D demo video (median 0.022, maximum 0.047: BlazePose's world and
+   image landmarks are not exactly consistent). A frame inside a run of frames without an accepted depth
+   measurement that lasts longer than ``max_depth_gap_s`` (the pipeline passes its gap-filling bound,
+   0.2 s) keeps the bridged position but is flagged :attr:`PoseFlag.UNRELIABLE_POSITION` on every
+   landmark: its place in depth is the motion model's guess, not a measurement. Smoothing of the
+   landmarks is left to the pipeline's filter.
+e. **World frame.** With the calibration's extrinsics ``R``, ``t``: ``X_world = Rᵀ (X_cam - t)``.
 
 Uncalibrated cameras: with :meth:`CameraModel.default_for`, lateral motion in metres is fixed by the
 subject's height (it sets metres per pixel at the athlete's depth) and does not depend on the assumed
 focal length, while absolute depth (distance from the camera) scales with that assumed focal length.
+
+On the Sports2D demo (calibrated, ``--height 1.65``) the per-frame depth swings by ±0.2–0.3 m while the
+athlete stands on the box and jumps from 11.5 m to 17.9 m and back within half a second in the flip; the
+centre of mass then read 48.7 m/s at its peak and 2.9 m/s median (``docs/biomechanics.md``).
 """
 
 from __future__ import annotations
@@ -44,9 +62,12 @@ from numpy.typing import NDArray
 
 from spacecomputer.domain._anthropometry import SHOULDER_HEIGHT_FRACTION
 from spacecomputer.domain._frames import CoordinateFrame
-from spacecomputer.domain._pose_sequence import PoseSequence
+from spacecomputer.domain._pose_sequence import PoseFlag, PoseSequence
+from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
 from spacecomputer.vision._camera import IMAGE_TO_OPENCV_OFFSET_PX, CameraModel
+from spacecomputer.vision._depth import DEFAULT_ACCELERATION_SIGMA_M_S2, DepthTrack, smooth_depth
+from spacecomputer.vision._translation import solve_translations, translations_at_depth, visible_extent_px
 
 __all__ = [
     "SHOULDER_HEIGHT_FRACTION",
@@ -78,14 +99,22 @@ class GlobalTrajectory:
     body_height_m
         Standing height of BlazePose's body before scaling, m (:func:`estimate_body_height_m`).
     pelvis_camera_m
-        (T, 3) mid-hip position in the camera frame, m; NaN where no solution was accepted.
+        (T, 3) mid-hip position in the camera frame, m, with the smoothed depth; NaN where no solution was
+        accepted.
     reprojection_rms_px
-        (T,) RMS distance between observed and reprojected visible landmarks, pixels; kept for frames
-        rejected for a large error, NaN where no solution was found or a landmark fell behind the camera.
+        (T,) RMS distance between observed and reprojected visible landmarks of each frame's own solve,
+        pixels; kept for frames rejected for a large error, NaN where no solution was found or a landmark
+        fell behind the camera.
     n_rejected_frames
         Frames whose solution was rejected as absurd (behind the camera or reprojection too large).
     notes
         Assumptions and facts a reader of the result needs, one sentence each.
+    per_frame_pelvis_camera_m
+        (T, 3) each frame's own solve (depth not smoothed), m; NaN where rejected.
+    depth
+        The smoothed depth track (:mod:`._depth`); ``None`` when depth smoothing was turned off.
+    unreliable_position
+        (T,) frames flagged :attr:`PoseFlag.UNRELIABLE_POSITION` (module docstring, step d).
 
     """
 
@@ -97,6 +126,9 @@ class GlobalTrajectory:
     reprojection_rms_px: NDArray[np.float64]
     n_rejected_frames: int
     notes: tuple[str, ...]
+    per_frame_pelvis_camera_m: NDArray[np.float64]
+    depth: DepthTrack | None
+    unreliable_position: NDArray[np.bool_]
 
     @property
     def pelvis_world_m(self) -> NDArray[np.float64] | None:
@@ -175,6 +207,8 @@ def recover_global_trajectory(
     min_visibility: float = 0.5,
     min_landmarks: int = 6,
     max_reprojection_rms_fraction: float = 0.1,
+    depth_acceleration_sigma_m_s2: float | None = DEFAULT_ACCELERATION_SIGMA_M_S2,
+    max_depth_gap_s: float = 0.2,
 ) -> GlobalTrajectory:
     """Place the scaled hip-centred body in the camera frame (and world frame) frame by frame.
 
@@ -197,44 +231,63 @@ def recover_global_trajectory(
         Fewest visible landmarks for a frame to be solved.
     max_reprojection_rms_fraction
         Largest accepted reprojection RMS as a fraction of the athlete's size in the image.
+    depth_acceleration_sigma_m_s2
+        Standard deviation of the depth acceleration per frame interval of the depth smoother, m/s²
+        (:mod:`._depth`); ``None`` keeps each frame's own depth.
+    max_depth_gap_s
+        Longest run of frames without an accepted depth measurement whose bridged position is trusted, s.
 
     Returns
     -------
     GlobalTrajectory
-        Positions in metres, the per-frame pelvis and reprojection error, and the notes.
+        Positions in metres, the per-frame pelvis and reprojection error, the depth track and the notes.
 
     """
     _check_inputs(image, world, subject_height_m, min_visibility, min_landmarks, max_reprojection_rms_fraction)
+    _check_depth_tuning(depth_acceleration_sigma_m_s2, max_depth_gap_s)
     notes = []
     if image.image_size_px is not None and image.image_size_px != camera.image_size_px:
         camera = camera.scaled_to(*image.image_size_px)
         notes.append(f"camera intrinsics rescaled to the video size {image.image_size_px} px")
     body_height_m = estimate_body_height_m(world, min_visibility=min_visibility)
-    if subject_height_m is None:
-        scale = 1.0
-        notes.append(f"subject height unknown: BlazePose's own body scale kept (body {body_height_m:.3f} m tall)")
-    else:
-        scale = subject_height_m / body_height_m
-        notes.append(
-            f"BlazePose body {body_height_m:.3f} m tall scaled by {scale:.4f} to the subject's "
-            f"{subject_height_m:.3f} m (shoulder height assumed {SHOULDER_HEIGHT_FRACTION} of stature)"
-        )
+    scale = 1.0 if subject_height_m is None else subject_height_m / body_height_m
+    notes.append(_scale_note(subject_height_m, body_height_m, scale))
 
     body_m = scale * world.positions
     observed_px = image.positions[:, :, :2] - IMAGE_TO_OPENCV_OFFSET_PX
     used = (image.confidence >= min_visibility) & image.present & world.present
     enough = used.sum(axis=1) >= min_landmarks
-    pelvis, rms_px = _solve_translations(body_m, observed_px, np.where(used, image.confidence, 0.0), enough, camera)
-    behind = np.any(body_m[:, :, 2] + pelvis[:, None, 2] <= 0.0, axis=1)
-    too_far_px = ~(rms_px <= max_reprojection_rms_fraction * _visible_extent_px(observed_px, used))
-    rejected = np.isfinite(pelvis[:, 0]) & (behind | too_far_px)
-    pelvis[rejected] = np.nan
+    weights = np.where(used, image.confidence, 0.0)
+    solve = solve_translations(body_m, observed_px, weights, enough, camera)
+    free = np.array(solve.pelvis_m)
+    behind = np.any(body_m[:, :, 2] + free[:, None, 2] <= 0.0, axis=1)
+    too_far_px = ~(solve.rms_px <= max_reprojection_rms_fraction * visible_extent_px(observed_px, used))
+    rejected = np.isfinite(free[:, 0]) & (behind | too_far_px)
+    free[rejected] = np.nan
     notes.append(
         f"{int(rejected.sum())} frames rejected (behind the camera or reprojection RMS above "
         f"{max_reprojection_rms_fraction:g} of the athlete's size in the image); "
         f"{int(np.sum(image.detected & world.detected & ~enough))} frames with a pose had fewer than "
         f"{min_landmarks} landmarks visible at >= {min_visibility}"
     )
+
+    pelvis, depth = free, None
+    unreliable = np.zeros(image.n_frames, dtype=np.bool_)
+    if depth_acceleration_sigma_m_s2 is not None:
+        # Step c: only frames whose pose was seen, not interpolated over a gap, measure depth.
+        observed = (used & ((image.flags & PoseFlag.INTERPOLATED) == 0)).sum(axis=1) >= min_landmarks
+        depth = smooth_depth(
+            np.where(observed, free[:, 2], np.nan),
+            solve.depth_sigma_m,
+            image.timestamps_s,
+            acceleration_sigma_m_s2=depth_acceleration_sigma_m_s2,
+        )
+        pelvis = translations_at_depth(body_m, solve.normalised, weights, depth.depth_m)
+        pelvis[np.isnan(free[:, 0])] = np.nan
+        unreliable = np.isfinite(pelvis[:, 0]) & _long_unmeasured_runs(
+            depth.measured, image.timestamps_s, max_gap_s=max_depth_gap_s
+        )
+        notes.append(_depth_note(depth, unreliable, max_depth_gap_s))
     if not camera.is_calibrated:
         notes.append(
             f"camera uncalibrated ({camera.source}): lateral motion in metres follows from the subject's "
@@ -242,11 +295,13 @@ def recover_global_trajectory(
         )
 
     solved = np.isfinite(pelvis[:, 0])
+    flags = np.where(unreliable[:, None], world.flags | np.uint8(PoseFlag.UNRELIABLE_POSITION), world.flags)
     camera_frame = world.replace(
         positions=body_m + pelvis[:, None, :],
         confidence=np.where(solved[:, None] & world.present, world.confidence, 0.0),
         frame=CoordinateFrame.CAMERA,
         image_size_px=camera.image_size_px,
+        flags=flags,
         metadata={
             **world.metadata,
             "global_trajectory": {
@@ -262,18 +317,66 @@ def recover_global_trajectory(
         world_frame = camera_frame.replace(
             positions=camera.camera_to_world(camera_frame.positions), frame=CoordinateFrame.WORLD
         )
-    pelvis.setflags(write=False)
-    rms_px.setflags(write=False)
+    for array in (pelvis, free, solve.rms_px, unreliable):
+        array.setflags(write=False)
     return GlobalTrajectory(
         camera_frame=camera_frame,
         world_frame=world_frame,
         scale_factor=scale,
         body_height_m=body_height_m,
         pelvis_camera_m=pelvis,
-        reprojection_rms_px=rms_px,
+        reprojection_rms_px=solve.rms_px,
         n_rejected_frames=int(rejected.sum()),
         notes=tuple(notes),
+        per_frame_pelvis_camera_m=free,
+        depth=depth,
+        unreliable_position=unreliable,
     )
+
+
+def _scale_note(subject_height_m: float | None, body_height_m: float, scale: float) -> str:
+    if subject_height_m is None:
+        return f"subject height unknown: BlazePose's own body scale kept (body {body_height_m:.3f} m tall)"
+    return (
+        f"BlazePose body {body_height_m:.3f} m tall scaled by {scale:.4f} to the subject's "
+        f"{subject_height_m:.3f} m (shoulder height assumed {SHOULDER_HEIGHT_FRACTION} of stature)"
+    )
+
+
+def _depth_note(depth: DepthTrack, unreliable: NDArray[np.bool_], max_depth_gap_s: float) -> str:
+    return (
+        f"depth smoothed with bounded acceleration (σ {depth.acceleration_sigma_m_s2:g} m/s²): "
+        f"{depth.n_outliers} of {int(depth.offered.sum())} per-frame depths "
+        f"rejected as outliers (per-frame standard errors scaled by {depth.noise_factor:.2f}); "
+        f"{int(unreliable.sum())} frames flagged unreliable_position (no accepted depth for more than "
+        f"{max_depth_gap_s:g} s)"
+    )
+
+
+def _long_unmeasured_runs(
+    measured: NDArray[np.bool_], timestamps_s: NDArray[np.float64], *, max_gap_s: float
+) -> NDArray[np.bool_]:
+    """(T,) frames inside runs without a measurement lasting longer than ``max_gap_s``, s.
+
+    A run of ``n`` frames lasts ``n`` frame intervals (the median interval), as a gap does in :mod:`._gaps`.
+    """
+    interval_s = float(np.median(np.diff(timestamps_s))) if timestamps_s.size > 1 else 0.0
+    long_runs = np.zeros(measured.size, dtype=np.bool_)
+    for start, stop in contiguous_runs(~measured):
+        if timestamps_s[stop - 1] - timestamps_s[start] + interval_s > max_gap_s + 1e-9:
+            long_runs[start:stop] = True
+    return long_runs
+
+
+def _check_depth_tuning(depth_acceleration_sigma_m_s2: float | None, max_depth_gap_s: float) -> None:
+    sigma_ok = depth_acceleration_sigma_m_s2 is None or (
+        math.isfinite(depth_acceleration_sigma_m_s2) and depth_acceleration_sigma_m_s2 > 0.0
+    )
+    if not (sigma_ok and math.isfinite(max_depth_gap_s) and max_depth_gap_s >= 0.0):
+        raise InvalidInputError(
+            "expected depth_acceleration_sigma_m_s2 > 0 m/s² (or None) and max_depth_gap_s >= 0 s; "
+            f"got {depth_acceleration_sigma_m_s2}, {max_depth_gap_s}"
+        )
 
 
 def _check_inputs(
@@ -306,53 +409,3 @@ def _check_inputs(
             f"subject_height_m must be a standing height in [{low}, {high}] m; got {subject_height_m}",
             details={"subject_height_m": subject_height_m},
         )
-
-
-def _solve_translations(
-    body_m: NDArray[np.float64],
-    observed_px: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    solvable: NDArray[np.bool_],
-    camera: CameraModel,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return the (T, 3) weighted least-squares translations and (T,) reprojection RMS, px.
-
-    With rows ``[1, 0, -u]`` and ``[0, 1, -v]`` per landmark, the normal equations are assembled in
-    closed form for all frames at once; unused landmarks carry weight 0.
-    """
-    n_frames, n_joints = weights.shape
-    normalised = camera.undistort_points(observed_px.reshape(-1, 2)).reshape(n_frames, n_joints, 2)
-    u, v = np.nan_to_num(normalised[..., 0]), np.nan_to_num(normalised[..., 1])
-    x, y, z = (np.nan_to_num(body_m[..., k]) for k in range(3))
-    w = weights
-    b_x, b_y = u * z - x, v * z - y
-    sum_w, sum_wu, sum_wv = w.sum(axis=1), (w * u).sum(axis=1), (w * v).sum(axis=1)
-    normal = np.zeros((n_frames, 3, 3))
-    normal[:, 0, 0] = normal[:, 1, 1] = sum_w
-    normal[:, 0, 2] = normal[:, 2, 0] = -sum_wu
-    normal[:, 1, 2] = normal[:, 2, 1] = -sum_wv
-    normal[:, 2, 2] = (w * (u * u + v * v)).sum(axis=1)
-    rhs = np.stack([(w * b_x).sum(axis=1), (w * b_y).sum(axis=1), -(w * (u * b_x + v * b_y)).sum(axis=1)], axis=1)
-    # The determinant is sum_w³ times the weighted variance of (u, v): zero only if all points coincide.
-    safe_w = np.where(sum_w > 0, sum_w, 1.0)
-    variance = normal[:, 2, 2] / safe_w - (sum_wu / safe_w) ** 2 - (sum_wv / safe_w) ** 2
-    solvable = solvable & (sum_w > 0) & (variance > 1e-12)
-    pelvis = np.full((n_frames, 3), np.nan)
-    pelvis[solvable] = np.linalg.solve(normal[solvable], rhs[solvable][..., None])[..., 0]
-
-    rms_px = np.full(n_frames, np.nan)
-    for frame in np.flatnonzero(solvable):
-        used = weights[frame] > 0
-        reprojected = camera.project(body_m[frame, used] + pelvis[frame])
-        rms_px[frame] = math.sqrt(float(np.mean(np.sum((reprojected - observed_px[frame, used]) ** 2, axis=1))))
-    return pelvis, rms_px
-
-
-def _visible_extent_px(observed_px: NDArray[np.float64], used: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """(T,) diagonal of the box around the used landmarks, pixels (NaN where none is used)."""
-    points = np.where(used[..., None], observed_px, np.nan)
-    extent = np.full(used.shape[0], np.nan)
-    has = used.any(axis=1)
-    span = np.nanmax(points[has], axis=1) - np.nanmin(points[has], axis=1)
-    extent[has] = np.hypot(span[:, 0], span[:, 1])
-    return extent
