@@ -202,9 +202,13 @@ def main() -> None:
         if item["answerable"]:
             answerable += 1
             answer_right += answer.route not in {Route.REFUSAL, Route.CLARIFY}
+            if answer.route in {Route.REFUSAL, Route.CLARIFY}:
+                wrong.append(f"{item['id']} answerable but {answer.route.value}: {answer.text[:120]}")
         else:
             unanswerable += 1
             abstain_right += abstained
+            if not abstained:
+                wrong.append(f"{item['id']} unanswerable but answered ({answer.route.value}): {answer.text[:120]}")
     routed = sum(n for (e, g), n in confusion.items() if e == g)
     print(f"questions: {len(items)}")
     print(f"routing accuracy: {routed / len(items):.3f} ({routed}/{len(items)})  target >= 0.95")

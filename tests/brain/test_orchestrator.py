@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from spacecomputer.brain import (
     answer_to_dict,
 )
 from spacecomputer.brain._catalogue import METRIC_DOCUMENTS
+from spacecomputer.brain._route_comparison import LibraryEngine
 from spacecomputer.errors import InvalidInputError
 from spacecomputer.knowledge import KnowledgeIndex
 from tests.brain.conftest import scalar
@@ -277,3 +279,15 @@ def test_a_comparison_of_a_moment_says_the_library_compares_angles(orchestrator:
     assert answer.validation.passed, answer.validation
     assert answer.text.startswith("The library holds joint angles only")
     assert any(f.key == "focus_left_knee_flexion" for f in answer.facts)  # over the motion: no event named
+
+
+def test_a_run_whose_movement_has_no_clip_is_searched_against_every_clip(short_run: Path) -> None:
+    engine = LibraryEngine()
+    motion = engine.run(short_run)
+    key = next(iter(engine._runs))
+    engine._runs[key] = dataclasses.replace(motion, movement="landing")  # a family the library has no clip of
+    assert "landing" not in engine.index().movements
+    outcome = engine.most_similar(short_run)
+    assert outcome.message is None
+    assert len(outcome.facts) == 3
+    assert "the library has no landing clip, so among all of them" in outcome.sentences[0]

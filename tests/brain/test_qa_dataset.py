@@ -47,6 +47,7 @@ JOINTS = {"hip", "knee", "ankle", "shoulder", "elbow", "wrist", "trunk", "pelvis
 QUANTITIES = {
     *("flexion", "adduction", "abduction", "dorsiflexion", "elevation", "lateral_lean", "obliquity", "tilt"),
     *("internal_rotation", "pronation", "angle", "angular_velocity", "moment", "power", "work", "grf", "speed"),
+    "grf_horizontal",
     *("vertical_velocity", "height", "jump_height", "flight_time", "takeoff_velocity", "margin_of_stability"),
     *("com_over_base", "energy", "step_length", "step_frequency", "contact_time", "asymmetry"),
 }

@@ -15,7 +15,8 @@ else computed from the column):
 - ``moment`` (N·m/kg; max is the peak scalar for hip, knee, ankle), ``power`` (W; same), ``work`` (J: positive
   and negative work, whole clip) at hip, knee, ankle, shoulder, elbow, wrist.
 - whole body (joint ``com`` or none): ``speed`` (max, mean scalars), ``vertical_velocity``, ``height`` (range
-  scalar), ``grf`` (max scalars in N and BW; per foot with a side), ``energy`` (range scalar),
+  scalar), ``grf`` (max scalars in N and BW; per foot with a side), ``grf_horizontal`` (the column's
+  statistics: no scalar), ``energy`` (range scalar),
   ``margin_of_stability`` (min, mean scalars), ``com_over_base`` (scalar; value: COM-to-base distance),
   ``jump_height``, ``flight_time``, ``takeoff_velocity``, ``step_length``, ``step_frequency``, ``contact_time``
   (whole-clip scalars of the movement family).
@@ -96,6 +97,7 @@ WHOLE_BODY_QUANTITIES = (
     "vertical_velocity",
     "height",
     "grf",
+    "grf_horizontal",
     "energy",
     "margin_of_stability",
     "com_over_base",
@@ -303,6 +305,13 @@ def _whole_body_specs(quantity: str, sides: tuple[str, ...]) -> tuple[MetricSpec
             ),
         )
     specs: Mapping[str, MetricSpec] = {
+        "grf_horizontal": MetricSpec(
+            "grf_horizontal",
+            "horizontal ground reaction force",
+            "N",
+            "grf_horizontal_n",
+            estimated_from_video=True,
+        ),
         "speed": MetricSpec(
             "com_speed",
             "centre-of-mass horizontal speed",

@@ -13,6 +13,7 @@ __all__ = ["clarify_answer", "follow_ups", "refusal_text", "retrieval_query"]
 
 _SPELLED = {
     "grf": "ground reaction force",
+    "grf_horizontal": "horizontal ground reaction force",
     "com": "centre of mass",
     "com_over_base": "centre of mass over the base of support",
     "margin_of_stability": "margin of stability extrapolated centre of mass",

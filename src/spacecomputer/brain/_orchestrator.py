@@ -77,7 +77,7 @@ _WHOLE_BODY = frozenset(
     re.findall(
         r"\w+",
         "speed vertical_velocity height jump_height flight_time takeoff_velocity margin_of_stability com_over_base "
-        "energy step_length step_frequency contact_time grf",
+        "energy step_length step_frequency contact_time grf grf_horizontal",
     )
 )
 """Quantities of the whole body: a follow-up naming one does not inherit the previous question's joint."""

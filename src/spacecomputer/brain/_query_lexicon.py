@@ -63,7 +63,8 @@ ANGLE_QUANTITIES = (
 JOINT_QUANTITIES = frozenset({*ANGLE_QUANTITIES, "angular_velocity", "moment", "power", "work"})
 """Quantities of one joint: with no joint named, the selected joint of the context is meant."""
 QUANTITIES = (
-    *ANGLE_QUANTITIES, "angular_velocity", "moment", "power", "work", "grf", "speed", "vertical_velocity", "height",
+    *ANGLE_QUANTITIES, "angular_velocity", "moment", "power", "work", "grf", "grf_horizontal", "speed",
+    "vertical_velocity", "height",
     "jump_height", "flight_time", "takeoff_velocity", "margin_of_stability", "com_over_base", "energy",
     "step_length", "step_frequency", "contact_time", "asymmetry",
 )  # fmt: skip
@@ -126,8 +127,10 @@ _NOT_A_TIME = r"(?<!this )(?<!that )(?<!what )(?<!which )(?<!at the )(?<!same )(
 # and a phrase found is blanked before the next row is searched ("take off speed" is never "speed").
 QUANTITY_TERMS: tuple[Term, ...] = (
     *_terms(
-        (r"ground reaction forces?|grfs?|ground forces?|impact forces?|vertical forces?|horizontal forces?|"
-         r"braking forces?|propulsive forces?|forces? (?:on|into) the ground|"
+        (r"horizontal (?:ground reaction |ground )?forces?|horizontal grfs?|braking forces?|propulsive forces?|"
+         r"shear forces?", "grf_horizontal"),
+        (r"ground reaction forces?|grfs?|ground forces?|impact forces?|vertical forces?|"
+         r"forces? (?:on|into) the ground|"
          r"forces?(?! ?(?:plates?|platforms?))", "grf"),  # a force plate is an instrument, not a quantity
         (r"take ?off (?:velocity|speed)|(?:velocity|speed) at take ?off", "takeoff_velocity"),
         (r"jump heights?|vertical jump|height of (?:my |the |his |her )?jump|(?:higher|highest|bigger|biggest|"

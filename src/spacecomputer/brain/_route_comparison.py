@@ -168,7 +168,9 @@ class LibraryEngine:
     def most_similar(self, run_dir: Path, *, k: int = 3) -> ComparisonOutcome:
         """Find the ``k`` library clips that move most like the run (same movement family when it is known)."""
         you = self.run(run_dir)
-        hits = self.index().search(you, movement="same", k=k)
+        index = self.index()
+        family_known = you.movement is None or you.movement in index.movements
+        hits = index.search(you, movement="same" if family_known else None, k=k)
         if not hits:
             return ComparisonOutcome((), (), message="The library has no usable clip to search.")
         facts, sentences = [], []
@@ -188,6 +190,9 @@ class LibraryEngine:
                 f"Number {hit.rank}: {self._name(hit.clip_id)}, at a time-warped joint-angle distance of "
                 f"{hit.dtw_distance:.1f} (dynamic time warping, degrees summed along the path) [{{n}}]."
             )
-        family = f" among the {you.movement} clips" if you.movement else ""
+        if not family_known:
+            family = f" (the library has no {you.movement} clip, so among all of them)"
+        else:
+            family = f" among the {you.movement} clips" if you.movement else ""
         sentences[0] = f"The clips that move most like you{family}, nearest first. " + sentences[0]
         return ComparisonOutcome(tuple(facts), tuple(sentences), retrieval_terms="similarity search clips dtw")

@@ -23,7 +23,8 @@ from spacecomputer.brain._types import Citation, Fact, NumberTrace, Route, Valid
 __all__ = ["allowed_numbers", "cited_numbers", "numbers_in", "split_sentences", "validate_answer"]
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"(?<![\w.\-−])[-−]?\d+(?:\.\d+)?(?![\w]|\.\d)")
+_NUMBER = re.compile(r"(?<![\w.\-−])[-−]?\d+(?:\.\d+)?(?:e[+\-−]?\d+)?(?![\w]|\.\d)", re.IGNORECASE)
+"""A written number, in scientific notation too (``1.661e+04`` is one number, not 1.661 and 04)."""
 _LIST_MARK = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|\n+")
 _CITED_ROUTES = {Route.LOCAL, Route.LLM, Route.ANALYTICS, Route.COMPARISON, Route.SOLVER}
@@ -46,9 +47,10 @@ def numbers_in(text: str) -> list[str]:
 
 
 def _matches(written: str, value: float) -> bool:
-    decimals = len(written.split(".")[1]) if "." in written else 0
+    mantissa, _, exponent = written.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     number = float(written)
-    tolerance = 0.5 * 10.0**-decimals + 1e-9
+    tolerance = 0.5 * 10.0 ** (int(exponent or 0) - decimals) + 1e-9
     return abs(abs(number) - abs(value)) <= tolerance  # signs may be dropped: "389 J of negative work"
 
 
