@@ -24,6 +24,7 @@ from spacecomputer.brain import (
 )
 from spacecomputer.brain._catalogue import METRIC_DOCUMENTS
 from spacecomputer.brain._route_comparison import LibraryEngine
+from spacecomputer.brain._route_solver import DEFAULT_CHANGE_DEG
 from spacecomputer.errors import InvalidInputError
 from spacecomputer.knowledge import KnowledgeIndex
 from tests.brain.conftest import scalar
@@ -291,3 +292,20 @@ def test_a_run_whose_movement_has_no_clip_is_searched_against_every_clip(short_r
     assert outcome.message is None
     assert len(outcome.facts) == 3
     assert "the library has no landing clip, so among all of them" in outcome.sentences[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "sign"), [("What if I landed with straighter knees?", -1), ("what if I bent my knees more?", 1)]
+)
+def test_a_what_if_with_a_direction_but_no_amount_tests_the_stated_default(
+    orchestrator: Orchestrator, short_run: Path, question: str, sign: int
+) -> None:
+    answer = orchestrator.ask(question, short_run, context=QueryContext(frame=20))
+    assert answer.route is Route.SOLVER
+    assert answer.validation.passed, answer.validation
+    word = "more" if sign > 0 else "less"
+    assert f"No amount was named, so this tests {DEFAULT_CHANGE_DEG:g}° {word}" in answer.text
+    change = next(f for f in answer.facts if f.key.endswith("knee_flexion_change"))
+    assert change.numbers[1] - change.numbers[0] == pytest.approx(sign * DEFAULT_CHANGE_DEG, abs=0.15)
+    asked = orchestrator.ask("what if I bent my knees?", short_run, context=QueryContext(frame=20))
+    assert asked.route is Route.CLARIFY  # no direction: asked back, not guessed

@@ -178,6 +178,7 @@ def test_entities_use_the_vocabulary(questions: list[dict[str, Any]]) -> None:
         "time_s": lambda v: isinstance(v, float) and v >= 0,
         "change_deg": lambda v: isinstance(v, float) and v != 0,
         "ordinal": lambda v: isinstance(v, int) and v != 0,
+        "change_direction": lambda v: v in (-1, 1),
         "unknown_terms": lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(t, str) and t for t in v),
     }
     assert allowed.keys() == entity_fields, "the vocabulary check no longer matches Entities"

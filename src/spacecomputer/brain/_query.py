@@ -215,6 +215,7 @@ def _entities(
         objective=found.objective if intent is Intent.WHAT_IF else None,
         risk=found.risk,
         change_deg=found.change_deg if intent is Intent.WHAT_IF else None,
+        change_direction=found.change_direction if intent is Intent.WHAT_IF else None,
         ordinal=found.ordinal if found.event is not None else None,
         unknown_terms=tuple(dict.fromkeys((*(word for word, _ in found.unknown_body), *found.unknown_metrics))),
     )

@@ -77,6 +77,8 @@ _FRAME = re.compile(
 )
 _DEGREES = re.compile(r"(?<![a-z0-9.])(?P<value>\d{1,4}(?:\.\d{1,4})?) ?(?:°|deg(?:rees?)?(?![a-z0-9]))")
 _LESS = phrase(r"less|fewer|lower|straighter|reduc\w*|decreas\w*|smaller")
+_MORE = phrase(r"more|further|deeper|bigger|greater|increas\w*")
+_FEWER = phrase(r"less|fewer|lower|reduc\w*|decreas\w*|smaller")
 _DURING = phrase(r"during|throughout|over the|in the (?:\w+ )?phase|while")
 _NAMED_FRAME = phrase(r"(?:this|that) (?:frame|moment|instant|point)|current (?:frame|moment)|on (?:the )?screen")
 _FRAME_REFERENCE = phrase(rf"{_NAMED_FRAME.pattern}|here|now|at the moment")
@@ -122,6 +124,8 @@ class Found:
     objective: str | None = None
     risk: str | None = None
     change_deg: float | None = None
+    change_direction: int | None = None
+    """With no amount named: 1 for more of the changed quantity, -1 for less (its opposite word counts as less)."""
     ordinal: int | None = None
     """Which occurrence of the event (1 first, -1 last); read only when the question names an event."""
     unknown_body: tuple[tuple[str, str], ...] = ()
@@ -202,6 +206,13 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
     changed = condition or quantity_term
     if change_deg is not None and changed is not None and changed.inverse:
         change_deg = -change_deg  # "straighten by 10°": 10° less flexion
+    direction = None
+    if change_deg is None and changed is not None:
+        toward = -1 if changed.inverse else 1  # "straighter": towards less flexion
+        if _FEWER.search(text):
+            direction = -toward  # "less trunk lean", "less straight"
+        elif _MORE.search(text) or changed.inverse:
+            direction = toward  # "bent more", "straighter"
     return Found(
         joint=joint,
         joints=tuple(dict.fromkeys(joints)),
@@ -220,6 +231,7 @@ def extract(text: str, visible: str, vocabulary: QueryVocabulary) -> Found:
         objective=objective,
         risk=risk_term.value if risk_term else _risk_of(joint, quantity, events, text),
         change_deg=change_deg,
+        change_direction=direction,
         ordinal=_ordinal(text, spans),
         unknown_body=unknown_body,
         unknown_metrics=unknown_metrics,

@@ -23,7 +23,7 @@ from spacecomputer.biomech.solver import (
 from spacecomputer.biomech.solver._results import AngleChange, Balance, MomentChange
 from spacecomputer.brain._types import Entities, Fact, Provenance
 
-__all__ = ["DEFAULT_ANGLE", "SolverOutcome", "what_if"]
+__all__ = ["DEFAULT_ANGLE", "DEFAULT_CHANGE_DEG", "SolverOutcome", "what_if"]
 
 DEFAULT_ANGLE = {
     "knee": "flexion",
@@ -128,6 +128,11 @@ def _report(
     return [fact for fact, _ in pairs], [sentence for _, sentence in pairs]
 
 
+DEFAULT_CHANGE_DEG = 10.0
+"""The angle change a what-if tests when it names a direction but no amount ("with straighter knees"), degrees
+(our own choice: large enough to move the moments visibly, small enough to stay a plausible technique change)."""
+
+
 def what_if(run_dir: Path, row: int, entities: Entities) -> SolverOutcome:
     """Answer a what-if (an angle change) or an optimisation (an objective) on row ``row`` of the run."""
     session = PoseSession.from_run(run_dir, row)
@@ -156,7 +161,10 @@ def what_if(run_dir: Path, row: int, entities: Entities) -> SolverOutcome:
         )
         return SolverOutcome((summary, *facts), (lead, *sentences))
     names = [name for name in _angle_names(entities) if name in session.angles]
-    if not names or entities.change_deg is None:
+    change = entities.change_deg
+    if change is None and entities.change_direction is not None:
+        change = DEFAULT_CHANGE_DEG * entities.change_direction  # said in the answer
+    if not names or change is None:
         valid = ", ".join(
             sorted({n.split("_", 1)[1] if n.startswith(("left_", "right_")) else n for n in session.angles})
         )
@@ -171,10 +179,16 @@ def what_if(run_dir: Path, row: int, entities: Entities) -> SolverOutcome:
         )
     session.save("before")
     for name in names:
-        session.manipulate(name, session.angles[name] + entities.change_deg)
+        session.manipulate(name, session.angles[name] + change)
     session.save("after")
     comparison = session.compare("before", "after")
     facts, sentences = _report(
         row, comparison.angle_changes, comparison.moment_changes, (comparison.balance_a, comparison.balance_b)
     )
+    if entities.change_deg is None and facts and facts[0].key.endswith("_change"):
+        way = "more" if change > 0 else "less"
+        sentences[0] = (
+            f"No amount was named, so this tests {abs(change):g}° {way} (name an amount to test another): "
+            f"{sentences[0]}"
+        )
     return SolverOutcome(tuple(facts), tuple(sentences))

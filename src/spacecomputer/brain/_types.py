@@ -109,6 +109,8 @@ class Entities:
     """A risk indicator family (``knee_frontal_plane_projection_angle``, ``landing_peak_knee_flexion``, …)."""
     change_deg: float | None = None
     """A what-if's angle change or target, degrees (``bend my knee 20° more`` → 20)."""
+    change_direction: int | None = None
+    """A what-if's direction when it names no amount: 1 more ("bent more"), -1 less ("straighter"), else None."""
     ordinal: int | None = None
     """Which occurrence of ``event`` is meant: 1 the first, 2 the second, …, -1 the last (``None``: every one)."""
     unknown_terms: tuple[str, ...] = ()
