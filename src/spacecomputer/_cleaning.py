@@ -15,6 +15,7 @@ from spacecomputer.domain._analysis import (
     RigidSegmentsInfo,
     TrajectoryInfo,
 )
+from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.vision._camera import CameraModel
 from spacecomputer.vision._pose import BlazePoseEstimator
@@ -38,6 +39,8 @@ class CleanedPoses:
     image_raw: PoseSequence
     """``image`` before the low-pass (swaps corrected, gaps filled): what a library clip stores."""
     cutoff_hz: float
+    placement: PlacementUncertainty | None
+    """The smoothed depth's error in ``metric``'s frame (for the uncertainty model); ``None`` without one."""
     processing_bits: dict[str, Any]
     trajectory_info: TrajectoryInfo
     warnings: list[str]
@@ -85,6 +88,7 @@ def clean_poses(
         max_depth_gap_s=max_gap_s,
     )
     metric_raw = trajectory.world_frame if trajectory.world_frame is not None else trajectory.camera_frame
+    placement = trajectory.placement_world if trajectory.world_frame is not None else trajectory.placement_camera
     cutoff = settings.filter_cutoff_hz if cutoff_hz is None else cutoff_hz
     metric = smooth_sequence(metric_raw, cutoff_hz=cutoff)
     image = smooth_sequence(image_filled.sequence, cutoff_hz=metric.cutoff_hz)
@@ -133,6 +137,7 @@ def clean_poses(
         metric_raw=metric_raw,
         image_raw=image_filled.sequence,
         cutoff_hz=metric.cutoff_hz,
+        placement=placement,
         processing_bits=processing_bits,
         trajectory_info=trajectory_info,
         warnings=warnings,

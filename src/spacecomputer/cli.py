@@ -130,7 +130,7 @@ def _biomechanics_table(section: BiomechanicsSection) -> Table:
         table.add_row(
             f"risk: {flag.name}", f"[{colour}]{flag.level}[/{colour}] {flag.display}{agreement} — {flag.rule}"
         )
-    table.add_row("", "* estimated from video (no force plates); ± = spread from landmark noise")
+    table.add_row("", "* estimated from video (no force plates); ± = spread from landmark and depth noise")
     return table
 
 

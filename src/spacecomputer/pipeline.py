@@ -374,6 +374,7 @@ def _biomechanics(
             ),
             raw=cleaned.metric_raw,
             cutoff_hz=cleaned.cutoff_hz,
+            placement=cleaned.placement,
         )
     except (InsufficientDataError, InvalidPoseDataError) as error:
         warnings.append(f"no biomechanics: {error.message}")

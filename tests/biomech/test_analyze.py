@@ -10,6 +10,7 @@ import pytest
 
 from spacecomputer.biomech import (
     BiomechanicsOptions,
+    BiomechanicsResult,
     BodyModel,
     analyze_biomechanics,
     estimate_ground_reaction,
@@ -24,7 +25,9 @@ from spacecomputer.biomech._series import metrics_series
 from spacecomputer.biomech._uncertainty import VISIBILITY_FLOOR, monte_carlo_spread
 from spacecomputer.domain import PoseFlag, PoseSequence
 from spacecomputer.domain._analysis_biomech import BiomechanicsSection
+from spacecomputer.domain._placement import DepthErrorProcess, PlacementUncertainty
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
+from spacecomputer.vision._depth import smooth_depth
 from tests.biomech.gait_motions import UP, drop_landing, gait, index, sequence_of, standing_pose, vertical_jump
 from tests.biomech.physics_motions import contacts_of
 
@@ -161,6 +164,63 @@ def test_monte_carlo_spread_reproduces_a_known_standard_deviation() -> None:
     expected = math.sqrt(noise.sigma_m[10, nose] ** 2 + noise.common_covariance_m2[0, 0])
     assert spread.std("x") == pytest.approx(expected, rel=0.12)
     assert spread.std("missing") is None
+
+
+def _depth_placement(sequence: PoseSequence, *, scatter_m: float, seed: int = 2) -> PlacementUncertainty:
+    """The depth smoother's error for a sample-like depth track, seen along +x (horizontal)."""
+    n = sequence.n_frames
+    depth_m = 11.0 + np.random.default_rng(seed).normal(0.0, scatter_m, n)
+    track = smooth_depth(depth_m, np.full(n, max(scatter_m, 1e-3)), sequence.timestamps_s)
+    assert track.error is not None
+    return PlacementUncertainty(track.error, np.tile([1.0, 0.0, 0.0], (n, 1)))
+
+
+def _uncertainties(result: BiomechanicsResult) -> dict[str, float | None]:
+    return {s.name: s.uncertainty for s in result.section.scalars}
+
+
+def test_a_placement_without_error_leaves_every_draw_as_without_one() -> None:
+    # The depth error has its own random generator: the landmark noise of each draw does not change.
+    sequence, _ = gait(fps=60.0, duration_s=2.0)
+    zero = PlacementUncertainty(
+        DepthErrorProcess(np.zeros((sequence.n_frames, 2, 2)), np.zeros((sequence.n_frames, 2, 2))),
+        np.tile([1.0, 0.0, 0.0], (sequence.n_frames, 1)),
+    )
+    common = {"up": UP, "up_source": "test", "options": BiomechanicsOptions(draws=5), "cutoff_hz": 8.0}
+    raw = _noisy(sequence, 0.005)
+
+    without = analyze_biomechanics(sequence, raw=raw, **common)  # type: ignore[arg-type]
+    with_zero = analyze_biomechanics(sequence, raw=raw, placement=zero, **common)  # type: ignore[arg-type]
+
+    assert _uncertainties(with_zero) == _uncertainties(without)
+
+
+def test_the_depth_error_moves_the_whole_body_speeds_change_angles_do_not() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=3.0)
+    placement = _depth_placement(sequence, scatter_m=0.3)
+    common = {"up": UP, "up_source": "test", "options": BiomechanicsOptions(draws=10), "cutoff_hz": 8.0}
+    raw = _noisy(sequence, 0.005)
+
+    without = _uncertainties(analyze_biomechanics(sequence, raw=raw, **common))  # type: ignore[arg-type]
+    with_depth = _uncertainties(analyze_biomechanics(sequence, raw=raw, placement=placement, **common))  # type: ignore[arg-type]
+
+    speed = "com_peak_horizontal_speed_m_s"
+    assert with_depth[speed] is not None
+    assert without[speed] is not None
+    assert with_depth[speed] > 3.0 * without[speed]
+    angles = [name for name in without if name.endswith("_deg") and without[name] is not None]
+    assert angles
+    for name in angles:  # angles do not change when the whole body moves
+        assert with_depth[name] == pytest.approx(without[name], rel=1e-3), name
+
+
+def test_a_placement_for_other_frames_is_refused() -> None:
+    sequence, _ = gait(fps=60.0, duration_s=1.0)
+    placement = _depth_placement(sequence[:-1], scatter_m=0.3)
+    with pytest.raises(InvalidInputError, match="placement uncertainty covers"):
+        analyze_biomechanics(
+            sequence, up=UP, up_source="test", options=BiomechanicsOptions(draws=2), placement=placement
+        )
 
 
 def test_format_measurement_rounds_to_the_uncertainty() -> None:

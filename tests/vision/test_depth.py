@@ -133,3 +133,49 @@ def test_bad_input_is_refused(
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         smooth_depth(depth, sigma, t, acceleration_sigma_m_s2=acceleration)
+
+
+# --- the smoothed depth's error as a process ---------------------------------------------------------------------
+
+
+def test_the_error_process_reproduces_the_smoother_standard_deviation_everywhere() -> None:
+    # Frames before the first measurement, a gap, an outlier and the end: the process's covariance, run
+    # backwards through it, is the smoother's own in every frame, and draws have it too.
+    n = 300
+    depth = 9.0 + np.random.default_rng(8).normal(0.0, 0.2, n)
+    depth[:10] = np.nan
+    depth[120:150] = np.nan
+    depth[200] = 14.0
+    track = smooth_depth(depth, np.full(n, 0.2), times(n))
+    assert track.error is not None
+
+    draws = track.error.sample_m(np.random.default_rng(0), draws=6000)
+
+    np.testing.assert_allclose(track.error.sigma_m, track.depth_sigma_m, rtol=1e-9)
+    np.testing.assert_allclose(draws.std(axis=0), track.depth_sigma_m, rtol=0.05)
+    assert track.depth_sigma_m[135] > 2.0 * track.depth_sigma_m[60]  # the bridged gap is less certain
+
+
+def test_the_error_is_slow_as_the_steady_smoother_predicts() -> None:
+    # For a steady stream of measurements with standard deviation s, the smoother's error is white noise shaped
+    # by 1 / (1 + (w / w_c)^4), w_c = sqrt(acceleration sigma / s): variance s² Δt w_c / (2√2) and
+    # autocorrelation e^-a (cos a + sin a), a = w_c τ / √2 — not white noise.
+    n, s_m = 600, 0.25
+    depth = 11.0 + np.random.default_rng(4).normal(0.0, s_m, n)
+    track = smooth_depth(depth, np.full(n, s_m), times(n))
+    assert track.error is not None
+    s_m *= track.noise_factor
+    w_c = np.sqrt(track.acceleration_sigma_m_s2 / s_m)
+
+    middle = track.error.sample_m(np.random.default_rng(1), draws=3000)[:, 150:450]
+
+    assert np.sqrt(np.mean(middle**2)) == pytest.approx(np.sqrt(s_m**2 / FPS * w_c / (2 * np.sqrt(2))), rel=0.05)
+    for lag in (3, 6, 12, 18, 30):
+        a = w_c * (lag / FPS) / np.sqrt(2)
+        correlation = np.mean(middle[:, :-lag] * middle[:, lag:]) / np.mean(middle**2)
+        assert correlation == pytest.approx(np.exp(-a) * (np.cos(a) + np.sin(a)), abs=0.04)
+
+
+def test_without_any_measurement_there_is_no_error_process() -> None:
+    track = smooth_depth(np.full(5, np.nan), np.full(5, np.nan), times(5))
+    assert track.error is None

@@ -421,3 +421,40 @@ def test_bad_depth_tuning_is_refused(tuning: dict[str, Any]) -> None:
     image, world = sequences(np.zeros((1, 33, 3)), standing_body()[None], np.ones((1, 33)))
     with pytest.raises(InvalidInputError, match="expected depth_acceleration_sigma_m_s2 > 0"):
         recover_global_trajectory(image, world, camera=calibrated_camera(), subject_height_m=None, **tuning)
+
+
+def test_the_placement_uncertainty_moves_the_body_along_the_line_of_sight() -> None:
+    camera = calibrated_camera()
+    bodies, pelvis = walking_scene(n_frames=30)
+    image_px = observe(camera, bodies + pelvis[:, None, :])
+    image_px[7], confidence = np.nan, np.ones(bodies.shape[:2])
+    confidence[7] = 0.0
+    image, world = sequences(image_px, BLAZEPOSE_SCALE * bodies, confidence)
+
+    result = recover_global_trajectory(image, world, camera=camera, subject_height_m=HEIGHT_M)
+
+    assert result.depth is not None
+    assert result.placement_camera is not None
+    assert result.placement_world is not None
+    assert result.placement_camera.depth_error is result.depth.error
+    direction = result.placement_camera.direction
+    solved = np.setdiff1d(np.arange(30), [7])
+    assert np.isnan(direction[7]).all()
+    np.testing.assert_allclose(direction[solved, 2], 1.0)  # per metre of depth
+    # The body's landmarks, not only its pelvis, set the line of sight: within a few centimetres per metre.
+    np.testing.assert_allclose(direction[solved], pelvis[solved] / pelvis[solved, 2:], atol=0.03)
+    world_direction = camera.camera_to_world(direction[solved]) - camera.camera_to_world(np.zeros(3))
+    np.testing.assert_allclose(result.placement_world.direction[solved], world_direction, atol=1e-12)
+
+
+def test_without_depth_smoothing_there_is_no_placement_uncertainty() -> None:
+    camera = calibrated_camera()
+    bodies, pelvis = walking_scene(n_frames=10)
+    image, world = sequences(observe(camera, bodies + pelvis[:, None, :]), bodies, np.ones(bodies.shape[:2]))
+
+    result = recover_global_trajectory(
+        image, world, camera=camera, subject_height_m=HEIGHT_M, depth_acceleration_sigma_m_s2=None
+    )
+
+    assert result.placement_camera is None
+    assert result.placement_world is None

@@ -45,6 +45,7 @@ from spacecomputer.domain._analysis_biomech import (
     SegmentInfo,
     UncertaintyInfo,
 )
+from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.errors import InvalidInputError
 
 __all__ = ["DEFAULT_DRAWS", "BiomechanicsOptions", "BiomechanicsResult", "analyze_biomechanics"]
@@ -97,6 +98,7 @@ def analyze_biomechanics(
     options: BiomechanicsOptions | None = None,
     raw: PoseSequence | None = None,
     cutoff_hz: float | None = None,
+    placement: PlacementUncertainty | None = None,
 ) -> BiomechanicsResult:
     """Compute every biomechanical quantity of a metric, smoothed sequence, each scalar with its uncertainty.
 
@@ -113,6 +115,10 @@ def analyze_biomechanics(
     raw, cutoff_hz
         The same sequence before the low-pass and the filter's cut-off, Hz: they measure the landmark jitter
         of the uncertainty model (see :mod:`~spacecomputer.biomech._uncertainty`).
+    placement
+        The smoothed depth's error in ``sequence``'s frame, on the same frames: each Monte Carlo draw moves the
+        body by a draw of it (step 4 of the uncertainty model). ``None`` (no depth smoother, e.g. the elite
+        clips) leaves the uncertainty to the landmark noise.
 
     Raises
     ------
@@ -134,7 +140,7 @@ def analyze_biomechanics(
         return values
 
     spread = monte_carlo_spread(
-        sequence, noise, scalars_of, draws=options.draws, seed=options.seed, cutoff_hz=cutoff_hz
+        sequence, noise, scalars_of, draws=options.draws, seed=options.seed, cutoff_hz=cutoff_hz, placement=placement
     )
     series = metrics_series(sequence, baseline, model, up_unit)
     section = BiomechanicsSection(
@@ -149,7 +155,7 @@ def analyze_biomechanics(
         phases=_phases(baseline),
         risk=_risk(baseline, spread),
         kinetics_note=KINETICS_NOTE,
-        uncertainty=_uncertainty_info(noise, spread, options),
+        uncertainty=_uncertainty_info(noise, spread, options, placement),
         series_columns=list(series),
         warnings=_warnings(baseline, spread),
     )
@@ -330,12 +336,16 @@ def _body_model_info(sequence: PoseSequence, model: BodyModel, options: Biomecha
     )
 
 
-def _uncertainty_info(noise: LandmarkNoise, spread: DrawSpread, options: BiomechanicsOptions) -> UncertaintyInfo:
+def _uncertainty_info(
+    noise: LandmarkNoise, spread: DrawSpread, options: BiomechanicsOptions, placement: PlacementUncertainty | None
+) -> UncertaintyInfo:
     finite = noise.sigma_m[np.isfinite(noise.sigma_m)]
     measured = noise.measured
     notes = [
-        "± is one standard deviation over the draws of the value's spread caused by landmark noise; it does not "
-        "include errors that are constant over the clip (monocular depth bias, height, mass, body model).",
+        "± is one standard deviation over the draws of the value's spread caused by landmark noise"
+        + ("" if placement is None else " and the smoothed depth's error")
+        + "; it does not include errors that are constant over the clip (monocular depth bias, height, mass, "
+        "body model).",
         "landmark noise measured as the jitter the low-pass removed: a part common to all landmarks of a frame "
         "(the body's placement in space) and each landmark's own part"
         if measured
@@ -343,6 +353,17 @@ def _uncertainty_info(noise: LandmarkNoise, spread: DrawSpread, options: Biomech
         "common part",
         f"noise scaled by 1 / max(visibility, {VISIBILITY_FLOOR}) per landmark and frame",
     ]
+    if placement is not None:
+        sigma_m = placement.depth_error.sigma_m[np.isfinite(placement.direction).all(axis=1)]
+        notes.append(
+            "each draw also moves the whole body along the line of sight by a draw of the depth smoother's own "
+            "error (its posterior standard deviation and correlation in time"
+            + (
+                f": median {np.median(sigma_m):.2f} m, {np.min(sigma_m):.2f}–{np.max(sigma_m):.2f} m)"
+                if sigma_m.size
+                else ")"
+            )
+        )
     if spread.failed_draws:
         notes.append(f"{spread.failed_draws} of {spread.draws} draws could not be computed and were skipped")
     return UncertaintyInfo(

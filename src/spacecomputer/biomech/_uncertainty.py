@@ -21,10 +21,23 @@ Noise model (our own; the numbers it starts from are measured on the run itself)
    :func:`~spacecomputer.biomech._engine.evaluate` — events, kinetics and all. The uncertainty of a scalar
    is the sample standard deviation of its values over the draws in which it was available (at least
    :data:`MIN_DRAWS_FOR_SPREAD` of them); the reported value is the unperturbed one.
+4. *Depth placement.* The pipeline smooths the body's depth before the metric landmarks are formed, so its slow
+   error is not in raw − smoothed: the common displacement of step 1 holds the lateral and vertical placement jitter
+   and what little depth jitter is left above the filter's cut-off. When the run has a
+   :class:`~spacecomputer.domain._placement.PlacementUncertainty`, each draw also moves every landmark of a frame by
+   one draw of the depth smoother's own error process along the line of sight. That process is drawn, not modelled
+   as white noise, because the error *is* slow: the smoother's posterior in every frame (standard deviation and
+   correlation between frames, :mod:`spacecomputer.domain._placement`). White noise of the same size would
+   misrepresent it: what the low-pass leaves of it varies at up to the cut-off, so it would overstate speeds (about
+   twice on the sample) and accelerations far more. The draw is added before the low-pass, as the real error is, and
+   it passes the filter (cut-off far above its ~1 Hz bandwidth) almost unchanged. The two parts do not overlap: the
+   depth error's spectrum falls as f⁻⁴ above the smoother's bandwidth, so at the filter's cut-off it is about a
+   thousandth of its level below 1 Hz, which is all the residual of step 1 could have seen of it. Its draws come
+   from a generator of their own, so the landmark noise of a draw is the same with and without it.
 
 What it does not cover: errors that do not change from frame to frame — monocular depth bias, a wrong
-height or mass, the body model's own assumptions. The ± is the spread caused by the measured landmark noise,
-not a bound on the total error; ``docs/biomechanics.md`` says so too.
+height or mass, the body model's own assumptions. The ± is the spread caused by the measured landmark noise
+and the depth smoother's modelled error, not a bound on the total error; ``docs/biomechanics.md`` says so too.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ from numpy.typing import NDArray
 from scipy.signal import butter, sosfiltfilt
 
 from spacecomputer.domain import PoseSequence
+from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.errors import InvalidInputError, SpaceComputerError
 
 __all__ = [
@@ -163,14 +177,32 @@ def monte_carlo_spread(
     draws: int,
     seed: int,
     cutoff_hz: float | None,
+    placement: PlacementUncertainty | None = None,
 ) -> DrawSpread:
     """Re-run ``scalars_of`` on ``draws`` perturbed copies of ``sequence`` and collect the values by name.
 
-    A draw whose computation raises one of our typed errors is counted in ``failed_draws`` and skipped.
+    ``placement`` adds the depth smoother's error to every draw (module docstring, step 4); ``None`` leaves the
+    draws exactly as without it. A draw whose computation raises one of our typed errors is counted in
+    ``failed_draws`` and skipped.
+
+    Raises
+    ------
+    InvalidInputError
+        ``draws`` is negative, or ``placement`` covers another number of frames than ``sequence``.
+
     """
     if draws < 0:
         raise InvalidInputError(f"draws must be zero or more; got {draws}")
+    if placement is not None and placement.n_frames != sequence.n_frames:
+        raise InvalidInputError(
+            f"placement uncertainty covers {placement.n_frames} frames, the sequence {sequence.n_frames}"
+        )
     rng = np.random.default_rng(seed)
+    placement_draws = (
+        None
+        if placement is None
+        else placement.sample_displacements_m(np.random.default_rng([seed, 1]), draws=draws).astype(np.float32)
+    )
     noise_sigma = np.where(np.isfinite(noise_model.sigma_m), noise_model.sigma_m, 0.0)[..., None].astype(np.float32)
     # Common displacements with covariance C: standard normals times a factor L with L Lᵀ = C (eigen, as C may be
     # singular), as rows: z Lᵀ.
@@ -183,9 +215,11 @@ def monte_carlo_spread(
     pad = 3 * (2 * _FILTER_ORDER + 1)
     values: dict[str, list[float]] = {}
     failed = 0
-    for _ in range(draws):
+    for draw in range(draws):
         noise = rng.standard_normal(sequence.positions.shape, dtype=np.float32) * noise_sigma
         noise += (rng.standard_normal((n_frames, 3), dtype=np.float32) @ common_factor)[:, None, :]
+        if placement_draws is not None:
+            noise += placement_draws[draw][:, None, :]
         if sos is not None and sequence.n_frames > pad:
             noise = sosfiltfilt(sos, noise, axis=0)
         perturbed = sequence.replace(positions=sequence.positions + noise)

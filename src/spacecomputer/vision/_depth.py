@@ -30,6 +30,11 @@ d. **Robustness.** Iteratively reweighted: each measurement's variance is divide
    standardised residual (tuning constant :data:`TUKEY_C`, 95 % efficiency for Gaussian errors). A measurement
    more than ``TUKEY_C`` robust standard deviations from the smoothed depth takes no part; the passes stop when
    the weights settle.
+e. **Error in time.** The smoothed depth's error is itself a Gauss–Markov process under the model; the last
+   smoother pass records it frame by frame (:class:`~spacecomputer.domain._placement.DepthErrorProcess`: the
+   smoother's gain and the covariance left to each frame once the next is known). A draw from it has the
+   smoother's standard deviation in every frame and the model's correlation between frames; the Monte Carlo
+   uncertainty moves the whole body by such draws.
 
 For a steady stream of measurements with standard deviation ``σ`` the smoother acts as a zero-phase low-pass
 whose gain falls to ½ at ``sqrt(acceleration_sigma_m_s2 / σ) / (2π)`` Hz, as the landmark filter's does at its
@@ -44,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from spacecomputer.domain._placement import DepthErrorProcess
 from spacecomputer.errors import InvalidInputError
 
 __all__ = ["ACCEPTED_WEIGHT", "DEFAULT_ACCELERATION_SIGMA_M_S2", "TUKEY_C", "DepthTrack", "smooth_depth"]
@@ -88,6 +94,10 @@ class DepthTrack:
         (T,) frames that had a measurement.
     acceleration_sigma_m_s2
         The motion model's acceleration standard deviation, m/s².
+    error
+        The error of ``depth_m`` as a process in time, to draw errors with both its standard deviation
+        ``depth_sigma_m`` and the correlation the motion model implies (method step e); ``None`` when there is
+        no measurement at all.
 
     """
 
@@ -98,6 +108,7 @@ class DepthTrack:
     noise_factor: float
     offered: NDArray[np.bool_]
     acceleration_sigma_m_s2: float
+    error: DepthErrorProcess | None
 
     @property
     def measured(self) -> NDArray[np.bool_]:
@@ -150,11 +161,13 @@ def smooth_depth(
     usable = np.isfinite(z) & np.isfinite(sigma)
     if not usable.any():
         nan = np.full(z.size, np.nan)
-        return DepthTrack(nan, nan.copy(), nan.copy(), np.zeros(z.size), math.nan, usable, acceleration_sigma_m_s2)
+        return DepthTrack(
+            nan, nan.copy(), nan.copy(), np.zeros(z.size), math.nan, usable, acceleration_sigma_m_s2, error=None
+        )
     sigma = np.where(usable, np.maximum(sigma, MEASUREMENT_FLOOR_M), np.nan)
     weight, factor = usable.astype(np.float64), 1.0
     for _ in range(_MAX_PASSES):
-        states, _ = _rts_smoother(z, _variance(sigma, factor, weight), t, acceleration_sigma_m_s2)
+        states, _, _ = _rts_smoother(z, _variance(sigma, factor, weight), t, acceleration_sigma_m_s2)
         residual_m = z - states[:, 0]
         kept = weight > 0.0
         # Never below 1: model errors only add to a solve's own standard error.
@@ -167,12 +180,16 @@ def smooth_depth(
             break
     if not (weight > 0.0).any():  # every measurement rejected: none stands out, so keep them all
         weight = usable.astype(np.float64)
-    states, covariances = _rts_smoother(z, _variance(sigma, factor, weight), t, acceleration_sigma_m_s2)
+    states, covariances, error = _rts_smoother(z, _variance(sigma, factor, weight), t, acceleration_sigma_m_s2)
     arrays = (states[:, 0], np.sqrt(np.maximum(covariances[:, 0], 0.0)), states[:, 1], weight, usable)
     for array in arrays:
         array.setflags(write=False)
     return DepthTrack(
-        *arrays[:4], noise_factor=factor, offered=arrays[4], acceleration_sigma_m_s2=acceleration_sigma_m_s2
+        *arrays[:4],
+        noise_factor=factor,
+        offered=arrays[4],
+        acceleration_sigma_m_s2=acceleration_sigma_m_s2,
+        error=error,
     )
 
 
@@ -206,8 +223,11 @@ def _checked(
 
 def _rts_smoother(
     z: NDArray[np.float64], variance: NDArray[np.float64], t: NDArray[np.float64], acceleration_sigma: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return (T, 2) smoothed states (depth, rate) and (T, 3) covariances (var depth, cov, var rate).
+) -> tuple[NDArray[np.float64], NDArray[np.float64], DepthErrorProcess]:
+    """Return (T, 2) smoothed states (depth, rate), (T, 3) covariances (var depth, cov, var rate), the error process.
+
+    The error process holds the backward-sampling gain and factor of every frame
+    (:class:`~spacecomputer.domain._placement.DepthErrorProcess`).
 
     Frames with an infinite ``variance`` (or NaN ``z``) are predicted, not updated. Scalar arithmetic on the
     2×2 symmetric covariance: a clip of 1800 frames takes milliseconds, where NumPy calls per frame took a second.
@@ -236,6 +256,8 @@ def _rts_smoother(
             a, b, c = a - gain_p * a, b - gain_p * b, c - gain_v * b
         filtered[i] = (p, v, a, b, c)
     smoothed = filtered.copy()
+    gain, factor = np.zeros((n, 2, 2)), np.zeros((n, 2, 2))
+    factor[n - 1] = _cholesky(*filtered[n - 1, 2:])
     for i in range(n - 2, first - 1, -1):
         dt = float(t[i + 1] - t[i])
         fp, fv, fa, fb, fc = filtered[i]
@@ -255,6 +277,10 @@ def _rts_smoother(
         smoothed[i, 2] = fa + h00 * g00 + h01 * g01
         smoothed[i, 3] = fb + h00 * g10 + h01 * g11
         smoothed[i, 4] = fc + h10 * g10 + h11 * g11
+        # Backward sampling: x_i | x_{i+1} has covariance P_f − G P_p Gᵀ.
+        k00, k01, k10, k11 = g00 * pa + g01 * pb, g00 * pb + g01 * pc, g10 * pa + g11 * pb, g10 * pb + g11 * pc
+        gain[i] = ((g00, g01), (g10, g11))
+        factor[i] = _cholesky(fa - k00 * g00 - k01 * g01, fb - k00 * g10 - k01 * g11, fc - k10 * g10 - k11 * g11)
     # Before the first measurement the model runs backwards from it at the smoothed rate.
     for i in range(first - 1, -1, -1):
         dt = float(t[i + 1] - t[i])
@@ -266,4 +292,13 @@ def _rts_smoother(
             b - dt * c - q * dt**3 / 2.0,
             c + q * dt * dt,
         )
-    return smoothed[:, :2], smoothed[:, 2:]
+        gain[i] = ((1.0, -dt), (0.0, 1.0))
+        factor[i] = _cholesky(q * dt**4 / 4.0, -q * dt**3 / 2.0, q * dt * dt)
+    return smoothed[:, :2], smoothed[:, 2:], DepthErrorProcess(gain, factor)
+
+
+def _cholesky(a: float, b: float, c: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Lower-triangular ``L`` with ``L Lᵀ = [[a, b], [b, c]]``, clipping the rounding that makes it indefinite."""
+    l00 = math.sqrt(max(a, 0.0))
+    l10 = b / l00 if l00 > 0.0 else 0.0
+    return (l00, 0.0), (l10, math.sqrt(max(c - l10 * l10, 0.0)))

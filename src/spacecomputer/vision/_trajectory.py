@@ -42,6 +42,12 @@ d. **Rejection and unreliable frames.** Frames without a pose, or with fewer tha
    landmark: its place in depth is the motion model's guess, not a measurement. Smoothing of the
    landmarks is left to the pipeline's filter.
 e. **World frame.** With the calibration's extrinsics ``R``, ``t``: ``X_world = Rᵀ (X_cam - t)``.
+f. **What the smoothed depth leaves uncertain.** The depth smoother's error process
+   (:class:`~spacecomputer.domain._placement.DepthErrorProcess`) and, per frame, how far the body moves per
+   metre of depth error: the lateral and vertical solve of step c is linear in the depth, so the body moves by
+   ``(ū, v̄, 1)`` per metre (the visibility-weighted mean normalised image coordinates of the used landmarks;
+   the line of sight to the athlete at unit depth), rotated by ``Rᵀ`` into the world frame. Together they are
+   the :class:`~spacecomputer.domain._placement.PlacementUncertainty` the Monte Carlo uncertainty draws from.
 
 Uncalibrated cameras: with :meth:`CameraModel.default_for`, lateral motion in metres is fixed by the
 subject's height (it sets metres per pixel at the athlete's depth) and does not depend on the assumed
@@ -62,6 +68,7 @@ from numpy.typing import NDArray
 
 from spacecomputer.domain._anthropometry import SHOULDER_HEIGHT_FRACTION
 from spacecomputer.domain._frames import CoordinateFrame
+from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.domain._pose_sequence import PoseFlag, PoseSequence
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.errors import InsufficientDataError, InvalidInputError, InvalidPoseDataError
@@ -115,6 +122,11 @@ class GlobalTrajectory:
         The smoothed depth track (:mod:`._depth`); ``None`` when depth smoothing was turned off.
     unreliable_position
         (T,) frames flagged :attr:`PoseFlag.UNRELIABLE_POSITION` (module docstring, step d).
+    placement_camera
+        The smoothed depth's error and the body's displacement per metre of it, in the camera frame (module
+        docstring, step f); ``None`` when depth smoothing was turned off or no depth was measured.
+    placement_world
+        The same in the world frame; ``None`` also when the camera is uncalibrated.
 
     """
 
@@ -129,6 +141,8 @@ class GlobalTrajectory:
     per_frame_pelvis_camera_m: NDArray[np.float64]
     depth: DepthTrack | None
     unreliable_position: NDArray[np.bool_]
+    placement_camera: PlacementUncertainty | None
+    placement_world: PlacementUncertainty | None
 
     @property
     def pelvis_world_m(self) -> NDArray[np.float64] | None:
@@ -271,7 +285,7 @@ def recover_global_trajectory(
         f"{min_landmarks} landmarks visible at >= {min_visibility}"
     )
 
-    pelvis, depth = free, None
+    pelvis, depth, placement_camera, placement_world = free, None, None, None
     unreliable = np.zeros(image.n_frames, dtype=np.bool_)
     if depth_acceleration_sigma_m_s2 is not None:
         # Step c: only frames whose pose was seen, not interpolated over a gap, measure depth.
@@ -284,6 +298,11 @@ def recover_global_trajectory(
         )
         pelvis = translations_at_depth(body_m, solve.normalised, weights, depth.depth_m)
         pelvis[np.isnan(free[:, 0])] = np.nan
+        if depth.error is not None:  # step f: the solve is linear in depth, so one metre more gives the shift
+            shift = translations_at_depth(body_m, solve.normalised, weights, depth.depth_m + 1.0) - pelvis
+            placement_camera = PlacementUncertainty(depth.error, shift)
+            if camera.rotation is not None:
+                placement_world = PlacementUncertainty(depth.error, shift @ camera.rotation)  # Rᵀ d, as rows
         unreliable = np.isfinite(pelvis[:, 0]) & _long_unmeasured_runs(
             depth.measured, image.timestamps_s, max_gap_s=max_depth_gap_s
         )
@@ -331,6 +350,8 @@ def recover_global_trajectory(
         per_frame_pelvis_camera_m=free,
         depth=depth,
         unreliable_position=unreliable,
+        placement_camera=placement_camera,
+        placement_world=placement_world,
     )
 
 
