@@ -128,6 +128,8 @@ def _report(
     return [fact for fact, _ in pairs], [sentence for _, sentence in pairs]
 
 
+_LIMITED_DEG = 0.1
+"""An angle that moved this much less than asked (degrees) was stopped by its joint limit."""
 DEFAULT_CHANGE_DEG = 10.0
 """The angle change a what-if tests when it names a direction but no amount ("with straighter knees"), degrees
 (our own choice: large enough to move the moments visibly, small enough to stay a plausible technique change)."""
@@ -185,6 +187,9 @@ def what_if(run_dir: Path, row: int, entities: Entities) -> SolverOutcome:
     facts, sentences = _report(
         row, comparison.angle_changes, comparison.moment_changes, (comparison.balance_a, comparison.balance_b)
     )
+    for i, fact in enumerate(facts):  # an angle the joint limits stopped short of the change asked for says so
+        if fact.key.removesuffix("_change") in names and abs(fact.numbers[2] - abs(change)) > _LIMITED_DEG:
+            sentences[i] = sentences[i].replace(" [{n}].", ", as far as its joint limit allows [{n}].")
     if entities.change_deg is None and facts and facts[0].key.endswith("_change"):
         way = "more" if change > 0 else "less"
         sentences[0] = (
