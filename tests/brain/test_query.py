@@ -94,6 +94,8 @@ INTENTS: list[tuple[str, Intent]] = [
     ("when was my peak knee flexion?", Intent.EVENT_QUERY),
     # general knowledge
     ("what is a ground reaction force?", Intent.GENERAL_KNOWLEDGE),
+    ("how is knee flexion defined, is 0 a straight leg?", Intent.GENERAL_KNOWLEDGE),  # the 0 is the convention's
+    ("what does 90 degrees of hip flexion mean in your convention?", Intent.GENERAL_KNOWLEDGE),
     ("what is a foot strike?", Intent.GENERAL_KNOWLEDGE),
     ("Define margin of stability.", Intent.GENERAL_KNOWLEDGE),
     ("How is the knee moment computed?", Intent.GENERAL_KNOWLEDGE),

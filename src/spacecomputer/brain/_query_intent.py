@@ -114,6 +114,8 @@ _WHEN = phrase(
     r"how many times"
 )
 _GENERIC_WHEN = phrase(r"when (?:does|do|is|are|should|would|can)")
+_DEFINITION = phrase(r"defin\w*|conventions?|stands? for|what is meant by")
+"""A question about a definition: a number in it is part of the convention asked about, not a value of the run."""
 _GENERAL = phrase(
     r"what (?:is|are)|defin\w*|what is meant by|stands? for|what counts as|how (?:is|are|do you|does one|do we|can "
     r"you|to) (?:\w+ ){0,5}?(?:computed|calculated|measured|estimated|compute|calculate|measure|estimate|defined|"
@@ -227,7 +229,7 @@ def _rules(text: str, found: Found, context: QueryContext, *, in_scope: bool) ->
         or whole_run
         or instant
         or found.side in {"left", "right"}
-        or found.quotes_number
+        or (found.quotes_number and not _DEFINITION.search(text))  # "is 0 a straight leg?" asks for a convention
     )
     selection = context.joint is not None or context.frame is not None
     pointing = bool(_POINTING.search(text) or (selection and _DEICTIC.search(text)))
