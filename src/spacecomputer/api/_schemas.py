@@ -61,9 +61,20 @@ def normalise_email(email: str) -> str:
 
 
 class InputModel(BaseModel):
-    """Base of every request body: undeclared fields are refused (422)."""
+    """Base of every request body: undeclared fields and text holding a NUL character are refused (422).
+
+    PostgreSQL text cannot hold U+0000 (the driver raises, which was a 500 on ``/users/login``), and no field of ours
+    has a use for it.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain the NUL character (U+0000)")
+        return value
 
 
 class UserCreate(InputModel):
