@@ -6,7 +6,8 @@ with a cubic spline: about 30.7 s and 1840 frames of real landmarks. One pass of
 event, kinetic, energy, stability and risk quantity) is timed, then the full analysis with the Monte Carlo
 uncertainty (each draw is one more pass), with and without the smoothed depth's error in the draws (a synthetic
 depth track like the sample's: 0.25 m of scatter about 11 m, smoothed as the pipeline does, seen along world −X as
-the sample's camera looks), each the median of a few repeats.
+the sample's camera looks), each the median of a few repeats. The pipeline's rigid-skeleton fit of the same clip
+(a cleaning step before the biomechanics, ``biomech/solver/_fit_sequence.py``) is timed too.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/biomechanics_speed.py``.
 """
@@ -24,6 +25,7 @@ from scipy.interpolate import CubicSpline
 
 from spacecomputer.biomech import BiomechanicsOptions, analyze_biomechanics
 from spacecomputer.biomech._analyze import DEFAULT_DRAWS
+from spacecomputer.biomech.solver import fit_skeleton_to_sequence
 from spacecomputer.domain import PoseSequence
 from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.pipeline import AnalyzeOptions, analyze_video
@@ -125,6 +127,13 @@ def main() -> None:
     for label, seconds in (("landmark noise only", plain), ("with the depth error", full)):
         per_pass = seconds / (DEFAULT_DRAWS + 1)
         print(f"with uncertainty ({DEFAULT_DRAWS} draws, {label}): {seconds:.2f} s  ({per_pass:.3f} s per pass)")
+    fit = timed(lambda: fit_skeleton_to_sequence(clip, up=WORLD_UP), 1)
+    track = fit_skeleton_to_sequence(clip, up=WORLD_UP)
+    print(
+        f"rigid-skeleton fit (pipeline cleaning step): {fit:.2f} s ({1000 * fit / clip.n_frames:.2f} ms a frame;"
+        f" {int(track.fitted.sum())} frames fitted, median {np.median(track.fits.iterations[track.fitted]):.0f}"
+        " iterations)"
+    )
 
 
 if __name__ == "__main__":

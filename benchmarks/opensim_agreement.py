@@ -21,9 +21,10 @@ Clips, compared over their longest run of upright frames (:data:`UPRIGHT_LIMIT_D
   far from rigid (bone lengths vary by 21-25 %: camera zoom and BlazePose's relative depth). We take image coordinates
   (x, y in pixels; z = BlazePose's relative depth times the one of :data:`DEPTH_SCALES` that makes bone lengths most
   constant), take the camera's zoom out frame by frame (:func:`_body_units`), scale to an assumed stature of
-  :data:`ELITE_STATURE_M`, then apply the pipeline's own gap filling, rigid-segment step and low-pass filter (default
-  settings). The camera is taken as still, level (up = −y) and orthographic, which a panning broadcast camera is not:
-  their moments are only a comparison of two methods on the same input, not estimates of the athletes' moments.
+  :data:`ELITE_STATURE_M`, then apply the pipeline's own gap filling, rigid-segment step, low-pass filter and
+  skeleton fit (default settings). The camera is taken as still, level (up = −y) and orthographic, which a panning
+  broadcast camera is not: their moments are only a comparison of two methods on the same input, not estimates of
+  the athletes' moments.
 
 Mass :data:`MASS_KG` everywhere (ours and OpenSim's scaled model). Run (about 40 s):
 ``.venv/bin/python benchmarks/opensim_agreement.py [--work-dir /tmp/opensim_work]``.
@@ -41,7 +42,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,8 +57,10 @@ from spacecomputer.biomech._kinetics import (
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
 from spacecomputer.biomech._opensim_check import OpenSimResult, run_opensim
 from spacecomputer.biomech._opensim_io import OPENSIM_MARKERS
+from spacecomputer.biomech.solver import fit_skeleton_to_sequence
 from spacecomputer.config import get_settings
 from spacecomputer.domain import CoordinateFrame, PoseSequence
+from spacecomputer.domain._analysis import ANALYSIS_SCHEMA_VERSION
 from spacecomputer.domain._runs import contiguous_runs
 from spacecomputer.vision._camera import load_calibration
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
@@ -96,7 +98,7 @@ MOMENTS = (("hip", "hip_flexion"), ("knee", "knee_angle"), ("ankle", "ankle_angl
 
 
 def sample_sequence() -> tuple[PoseSequence, NDArray[np.float64]]:
-    cached = CACHE / "sports2d-demo.metric.parquet"
+    cached = CACHE / f"sports2d-demo.metric.{ANALYSIS_SCHEMA_VERSION}.parquet"
     if not cached.exists():
         from spacecomputer.pipeline import AnalyzeOptions, analyze_video
 
@@ -121,8 +123,13 @@ def elite_sequence(name: str) -> PoseSequence:
     filled = fill_sequence_gaps(metric, max_gap_s=settings.max_gap_s).sequence
     rigid = enforce_segment_lengths(filled).sequence
     smooth = smooth_sequence(rigid, cutoff_hz=settings.filter_cutoff_hz).sequence
-    print(f"  ({name}: depth scale {depth:g} of x, bone-length CV {bone_length_cv(filled):.3f} before the rigid step)")
-    return smooth
+    track = fit_skeleton_to_sequence(smooth, up=CAMERA_UP)
+    residual_mm = 1000 * np.nanmedian(track.displacement_m())
+    print(
+        f"  ({name}: depth scale {depth:g} of x, bone-length CV {bone_length_cv(filled):.3f} before the rigid step;"
+        f" skeleton fit: median RMS residual {residual_mm:.0f} mm)"
+    )
+    return track.sequence
 
 
 def _body_units(raw: PoseSequence, depth_scale: float) -> PoseSequence:
@@ -193,49 +200,51 @@ def model_pose(sequence: PoseSequence, result: OpenSimResult) -> PoseSequence:
     )
 
 
-def rigid_fit_angles(sequence: PoseSequence, up: NDArray[np.float64], rows: NDArray[np.int64]) -> dict[str, Any]:
-    """Our angle definitions on our own rigid skeleton fitted to each frame (the pose lab's inverse kinematics).
+def neutral_reading(sequence: PoseSequence, result: OpenSimResult) -> dict[str, float]:
+    """Our angles on the scaled model's own markers with every coordinate at zero, degrees.
 
-    The skeleton (``SkeletonModel.from_sequence``: the run's median segment dimensions) is fitted to every frame's
-    landmarks by least squares within the joint limits, as OpenSim's IK fits its model to the markers; a frame
-    that cannot be fitted (a core landmark missing) is NaN.
+    This is where our definitions read when OpenSim's read 0 — a property of the two conventions and of the model's
+    marker placement, not of the motion.
     """
-    from spacecomputer.biomech.solver._skeleton import SkeletonModel
-    from spacecomputer.errors import SpaceComputerError
-
-    skeleton = SkeletonModel.from_sequence(sequence, up=up)
-    fitted: list[NDArray[np.float64] | None] = []
-    for row in rows:
-        try:
-            fitted.append(skeleton.fit(sequence.positions[row]).q)
-        except SpaceComputerError:
-            fitted.append(None)
-    known = [i for i, q in enumerate(fitted) if q is not None]
-    angles = skeleton.engine_angles_deg(np.array([fitted[i] for i in known])) if known else {}
-    out = {}
-    for name, values in angles.items():
-        column = np.full(rows.size, np.nan)
-        column[known] = values
-        out[name] = column
-    return out
+    osim = importlib.import_module("opensim")
+    osim.Logger.setLevelString("Error")
+    model = osim.Model(str(result.work_dir / "model_scaled.osim"))
+    state = model.initSystem()
+    for coordinate in (model.getCoordinateSet().get(i) for i in range(model.getCoordinateSet().getSize())):
+        coordinate.setLocked(state, False)
+        coordinate.setValue(state, 0.0, False)
+    model.realizePosition(state)
+    markers = model.getMarkerSet()
+    positions = np.full((1, sequence.n_joints, 3), np.nan)
+    for marker, landmark in OPENSIM_MARKERS:
+        positions[0, sequence.skeleton.index(landmark)] = markers.get(marker).getLocationInGround(state).to_numpy()
+    neutral = PoseSequence(
+        positions=positions,
+        confidence=np.isfinite(positions).all(axis=2).astype(float),
+        timestamps_s=np.zeros(1),
+        fps=sequence.fps,
+        frame=CoordinateFrame.WORLD,
+    )
+    return {name: float(angle.values_deg[0]) for name, angle in joint_angles(neutral, up=OPENSIM_UP).items()}
 
 
 def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: OpenSimResult) -> None:
-    """Print our angle vs OpenSim's coordinate, that difference split in two, and our angle on a rigid fit.
+    """Print our angle vs OpenSim's coordinate, that difference split in two, and the conventions' offset.
 
     IK fit: ours on our markers vs ours on the model's markers after IK. Definition: ours on the model's markers
-    vs the model's coordinate. Rigid: our definitions on our own skeleton fitted to each frame
-    (:func:`rigid_fit_angles`) vs the model's coordinate — what the angles would read if we, too, fitted a rigid body.
+    vs the model's coordinate. Neutral: our angle on the model's markers with every coordinate at zero
+    (:func:`neutral_reading`). SD: the standard deviation of ours − OpenSim's, what is left of the RMSE once the
+    constant offset (the bias) is taken out.
     """
     ours = joint_angles(sequence, up=up)
     on_model = joint_angles(model_pose(sequence, result), up=OPENSIM_UP)
-    rigid = rigid_fit_angles(sequence, up, result.ik_rows)
+    neutral = neutral_reading(sequence, result)
     error_mm = 1000 * np.median(result.marker_rms_error_m)
     rate = result.ik_frames_per_s
     print(f"  IK: {result.ik_timestamps_s.size} frames at {rate:.0f} frames/s; marker RMS {error_mm:.0f} mm (median)")
     print(
         f"  {'ours vs OpenSim':36s} {'RMSE°':>6s} {'bias°':>6s} {'r':>5s} {'n':>4s}"
-        f" | {'fit RMSE°':>9s} | {'def. RMSE°':>10s} {'bias°':>6s} | {'rigid RMSE°':>11s} {'bias°':>6s}"
+        f" | {'fit RMSE°':>9s} | {'def. RMSE°':>10s} {'bias°':>6s} | {'neutral°':>8s} {'sd°':>5s}"
         f"   target {ANGLE_TARGET_DEG:g}°"
     )
     for side in ("left", "right"):
@@ -246,13 +255,14 @@ def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: Open
             error, bias, n = rmse(a, b)
             fit, _, _ = rmse(a, m)
             definition, definition_bias, _ = rmse(m, b)
-            rigid_error, rigid_bias, _ = rmse(rigid.get(f"{side}_{our_name}", np.full(b.size, np.nan)), b)
+            offset = neutral[f"{side}_{our_name}"]
+            spread = float(np.sqrt(max(error**2 - bias**2, 0.0)))
             both = np.isfinite(a) & np.isfinite(b)
             r = float(np.corrcoef(a[both], b[both])[0, 1]) if n > 2 else float("nan")
             label = f"{side}_{our_name} vs {coordinate}_{side[0]}"
             print(
                 f"  {label:36s} {error:6.1f} {bias:6.1f} {r:5.2f} {n:4d} | {fit:9.1f} | {definition:10.1f}"
-                f" {definition_bias:6.1f} | {rigid_error:11.1f} {rigid_bias:6.1f}"
+                f" {definition_bias:6.1f} | {offset:8.1f} {spread:5.1f}"
                 f"   {verdict(error <= ANGLE_TARGET_DEG)}"
             )
 

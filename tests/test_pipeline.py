@@ -86,7 +86,7 @@ def test_analysis_document_validates_and_matches(run: AnalysisResult) -> None:
     assert run.out_dir is not None
     document = json.loads((run.out_dir / "analysis.json").read_text())
     analysis = Analysis.model_validate(document)
-    assert analysis.schema_version == "1.2"
+    assert analysis.schema_version == "1.3"
     assert analysis.video.frame_count == 230
     assert analysis.pose.frames == 230
     assert analysis.trajectory.calibrated
@@ -217,6 +217,7 @@ def test_the_smoothed_depth_error_widens_speed_and_kinetic_uncertainty_not_angle
             up_source="the calibration's world vertical axis",
             options=BiomechanicsOptions(height_m=1.65, sport="general"),
             raw=cleaned_sample.metric_raw,
+            smoothed=cleaned_sample.metric_smoothed,
             cutoff_hz=cleaned_sample.cutoff_hz,
             placement=placement,
         )
@@ -239,6 +240,43 @@ def test_the_smoothed_depth_error_widens_speed_and_kinetic_uncertainty_not_angle
     assert len(angles) > 10
     for name in angles:  # a displacement of the whole body does not turn a joint
         assert ratio(name) == pytest.approx(1.0, abs=1e-3), name
+
+
+def test_metric_poses_are_put_on_one_rigid_skeleton(run: AnalysisResult, cleaned_sample: CleanedPoses) -> None:
+    info = run.analysis.processing.skeleton_fit
+    assert info is not None
+    assert info.frames_fitted == int(np.asarray(run.metric.detected).sum())
+    assert info.frames_not_fitted == 0
+    assert info.median_residual_m is not None
+    assert 0.005 < info.median_residual_m < 0.05  # BlazePose's landmarks are not rigid: a centimetre or two
+    fitted = np.isfinite(run.metric.positions).all(axis=2).any(axis=1)
+    for a, b in [("left_hip", "right_hip"), ("left_hip", "left_knee"), ("right_knee", "right_ankle")]:
+        length = np.linalg.norm(run.metric.joint(a)[fitted] - run.metric.joint(b)[fitted], axis=1)
+        assert np.std(length) < 1e-6, (a, b)
+    # The fit moves each landmark by about its residual; the smoothed landmarks stay available for the noise model.
+    moved = np.linalg.norm(cleaned_sample.metric.positions - cleaned_sample.metric_smoothed.positions, axis=2)
+    assert 0.0 < np.nanmedian(moved) < 0.05
+
+
+def test_landmark_jitter_is_measured_against_the_smoothed_not_the_fitted_landmarks(
+    cleaned_sample: CleanedPoses,
+) -> None:
+    def knee_range_uncertainty(smoothed: PoseSequence | None) -> float:
+        result = analyze_biomechanics(
+            cleaned_sample.metric,
+            up=(0.0, 0.0, 1.0),
+            up_source="the calibration's world vertical axis",
+            options=BiomechanicsOptions(height_m=1.65, sport="general", draws=8),
+            raw=cleaned_sample.metric_raw,
+            smoothed=smoothed,
+            cutoff_hz=cleaned_sample.cutoff_hz,
+        )
+        value = {s.name: s for s in result.section.scalars}["left_knee_flexion_range_deg"].uncertainty
+        assert value is not None
+        return value
+
+    # raw − fitted holds the fit's correction (centimetres), which is not frame-to-frame noise.
+    assert knee_range_uncertainty(cleaned_sample.metric_smoothed) < knee_range_uncertainty(None)
 
 
 def test_detection_rate_is_high(run: AnalysisResult) -> None:

@@ -1,4 +1,4 @@
-"""Cleaning the raw per-frame poses: swap correction, gap filling, rigid bones, metric placement, smoothing."""
+"""Cleaning the raw per-frame poses: swap correction, gaps, rigid bones, metric placement, smoothing, skeleton fit."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from typing import Any, Literal
 import numpy as np
 
 from spacecomputer._chunks import EstimatedFrames
+from spacecomputer.biomech.solver import SkeletonTrack, fit_skeleton_to_sequence
 from spacecomputer.config import get_settings
 from spacecomputer.domain import CoordinateFrame, PoseFlag, PoseSequence
 from spacecomputer.domain._analysis import (
     FilterInfo,
     RigidSegmentsInfo,
+    SkeletonFitInfo,
     TrajectoryInfo,
 )
 from spacecomputer.domain._placement import PlacementUncertainty
 from spacecomputer.domain._runs import contiguous_runs
+from spacecomputer.errors import InsufficientDataError, InvalidPoseDataError
 from spacecomputer.vision._camera import CameraModel
 from spacecomputer.vision._pose import BlazePoseEstimator
 from spacecomputer.vision._postprocess import fill_sequence_gaps, smooth_sequence
@@ -25,7 +28,10 @@ from spacecomputer.vision._swaps import correct_left_right_swaps
 from spacecomputer.vision._trajectory import GlobalTrajectory, recover_global_trajectory
 from spacecomputer.vision._video import VideoInfo
 
-__all__ = ["CleanedPoses", "clean_poses"]
+__all__ = ["CAMERA_FRAME_UP", "CleanedPoses", "clean_poses"]
+
+CAMERA_FRAME_UP = (0.0, -1.0, 0.0)
+"""Up in the camera frame of a level camera: OpenCV's camera y axis points down the image."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,8 +40,15 @@ class CleanedPoses:
 
     image: PoseSequence
     metric: PoseSequence
+    """The metric poses, smoothed and put on the subject's rigid skeleton (``metric_smoothed`` where it failed)."""
+    metric_smoothed: PoseSequence
+    """``metric`` before the skeleton fit (for the uncertainty model's jitter: ``metric_raw`` − this)."""
     metric_raw: PoseSequence
-    """``metric`` before the low-pass (for the uncertainty model's jitter)."""
+    """``metric_smoothed`` before the low-pass (for the uncertainty model's jitter)."""
+    up: tuple[float, float, float]
+    """Unit vector pointing up in ``metric``'s frame."""
+    up_source: str
+    """Where ``up`` came from, in words."""
     image_raw: PoseSequence
     """``image`` before the low-pass (swaps corrected, gaps filled): what a library clip stores."""
     cutoff_hz: float
@@ -94,6 +107,8 @@ def clean_poses(
     image = smooth_sequence(image_filled.sequence, cutoff_hz=metric.cutoff_hz)
     if metric.note:
         warnings.append(metric.note)
+    up, up_source = _vertical(metric.sequence, camera)
+    skeleton = _fit_skeleton(metric.sequence, up, warnings)
     detection_rate = float(image.sequence.detected.mean())
     if detection_rate < 0.9:
         warnings.append(f"athlete visible in only {detection_rate:.0%} of the frames")
@@ -128,13 +143,17 @@ def clean_poses(
             median_displacement_m=round(float(np.nanmedian(rigid.displacement)) * trajectory.scale_factor, 4),
             max_displacement_m=round(float(np.nanmax(rigid.displacement)) * trajectory.scale_factor, 4),
         ),
+        "skeleton_fit": None if skeleton is None else _skeleton_info(skeleton),
         "identity_jumps_rejected": sum(s == "identity_jump_rejected" for s in statuses),
         "reacquired_frames": int(reacquired.sum()),
     }
     return CleanedPoses(
         image=image.sequence,
-        metric=metric.sequence,
+        metric=metric.sequence if skeleton is None else skeleton.sequence,
+        metric_smoothed=metric.sequence,
         metric_raw=metric_raw,
+        up=up,
+        up_source=up_source,
         image_raw=image_filled.sequence,
         cutoff_hz=metric.cutoff_hz,
         placement=placement,
@@ -156,3 +175,34 @@ def _unreliable_position_warnings(trajectory: GlobalTrajectory, max_gap_s: float
         f"depth from the camera was not measured for more than {max_gap_s:g} s (pose misdetected or missing); "
         "no centre-of-mass speed is reported from them"
     ]
+
+
+def _vertical(metric: PoseSequence, camera: CameraModel) -> tuple[tuple[float, float, float], str]:
+    """Up in the metric frame, and where it came from."""
+    if metric.frame is CoordinateFrame.WORLD:
+        x, y, z = (float(v) for v in camera.world_up)
+        return (x, y, z), "the calibration's world vertical axis"
+    return CAMERA_FRAME_UP, "camera assumed level: the image's upward direction (-y) taken as vertical"
+
+
+def _fit_skeleton(metric: PoseSequence, up: tuple[float, float, float], warnings: list[str]) -> SkeletonTrack | None:
+    """Put the metric poses on the subject's rigid skeleton; ``None`` and a warning where it cannot be built."""
+    try:
+        return fit_skeleton_to_sequence(metric, up=up)
+    except (InsufficientDataError, InvalidPoseDataError) as error:
+        warnings.append(f"no rigid-skeleton fit ({error.message}): joint angles are read off the smoothed landmarks")
+        return None
+
+
+def _skeleton_info(track: SkeletonTrack) -> SkeletonFitInfo:
+    fitted = track.fitted
+    residual = track.fits.residual_rms_m[fitted]
+    with_pose = np.asarray(track.sequence.detected, dtype=bool)
+    return SkeletonFitInfo(
+        frames_fitted=int(fitted.sum()),
+        frames_not_fitted=int((with_pose & ~fitted).sum()),
+        median_residual_m=round(float(np.median(residual)), 4) if residual.size else None,
+        p95_residual_m=round(float(np.percentile(residual, 95)), 4) if residual.size else None,
+        frames_at_joint_limit=int(track.fits.at_limits[fitted].any(axis=1).sum()),
+        frames_not_converged=int((fitted & ~track.fits.converged).sum()),
+    )

@@ -50,8 +50,6 @@ from spacecomputer.vision._video import VideoInfo, probe_video
 
 __all__ = ["AnalysisResult", "AnalyzeOptions", "ProgressCallback", "analyze_video", "estimate_poses"]
 
-CAMERA_FRAME_UP = (0.0, -1.0, 0.0)
-"""Up in the camera frame of a level camera: OpenCV's camera y axis points down the image."""
 MIN_HEIGHT_M, MAX_HEIGHT_M = HEIGHT_RANGE_M
 MIN_MASS_KG, MAX_MASS_KG = MASS_RANGE_KG
 
@@ -265,7 +263,7 @@ def analyze_video(
     warnings = [*quality.warnings, *cleaned.warnings]
 
     stages.start("biomechanics")
-    biomechanics = _biomechanics(cleaned, camera, options, warnings)
+    biomechanics = _biomechanics(cleaned, options, warnings)
     stages.stop()
 
     processing = ProcessingInfo(
@@ -350,21 +348,15 @@ def analyze_video(
     )
 
 
-def _biomechanics(
-    cleaned: CleanedPoses, camera: CameraModel, options: AnalyzeOptions, warnings: list[str]
-) -> BiomechanicsResult | None:
+def _biomechanics(cleaned: CleanedPoses, options: AnalyzeOptions, warnings: list[str]) -> BiomechanicsResult | None:
     """Run the biomechanics engine; a sequence it cannot use gives ``None`` and a warning, not a failed run."""
-    up: tuple[float, ...]
-    if cleaned.metric.frame is CoordinateFrame.WORLD:
-        up, up_source = tuple(camera.world_up.tolist()), "the calibration's world vertical axis"
-    else:
-        up, up_source = CAMERA_FRAME_UP, "camera assumed level: the image's upward direction (-y) taken as vertical"
+    if cleaned.metric.frame is not CoordinateFrame.WORLD:
         warnings.append("no calibration: vertical taken as the image's upward direction (camera assumed level)")
     try:
         return analyze_biomechanics(
             cleaned.metric,
-            up=up,
-            up_source=up_source,
+            up=cleaned.up,
+            up_source=cleaned.up_source,
             options=BiomechanicsOptions(
                 mass_kg=options.mass_kg,
                 height_m=options.height_m,
@@ -373,6 +365,7 @@ def _biomechanics(
                 draws=options.uncertainty_draws,
             ),
             raw=cleaned.metric_raw,
+            smoothed=cleaned.metric_smoothed,
             cutoff_hz=cleaned.cutoff_hz,
             placement=cleaned.placement,
         )

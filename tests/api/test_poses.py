@@ -55,7 +55,9 @@ async def test_the_pose_lab_over_http_matches_one_long_lived_session(backends: d
         assert (created["frame"], created["analysis_id"]) == (FRAME, str(analysis_id))
         np.testing.assert_allclose(centres(created["joint_centres_m"]), centres(local.pose), atol=1e-12)
         assert created["angles_deg"]["left_knee_flexion"] == pytest.approx(local.angles["left_knee_flexion"])
-        assert created["balance"]["feet_in_contact"] == ["left", "right"]
+        # Which feet touch at this frame depends on the run (BlazePose is not bit-identical across processes).
+        assert created["balance"]["feet_in_contact"] == list(local.balance.feet_in_contact)
+        assert created["balance"]["feet_in_contact"]
         assert created["ground_reaction"]["source"] == "run"
         assert len(created["limits"]["ranges"]) == 30
         assert created["limits"]["ranges"]["left_knee_flexion"] == {"lower": 0.0, "upper": 155.0, "source": "model"}

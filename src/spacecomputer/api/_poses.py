@@ -160,7 +160,7 @@ class FrameModel:
                 f"frames {incomplete} of the phase have no complete pose to start from",
                 details={"frames_without_pose": incomplete},
             )
-        return np.stack([self.model.fit(points).q for points in landmarks])
+        return self.model.fit_frames(landmarks, consecutive=True).q
 
     def at_limit(self, q: NDArray[np.float64], *, tolerance_deg: float = 0.01) -> list[str]:
         """Return the coordinates of ``q`` within ``tolerance_deg`` of a bound of their range (never a free one)."""

@@ -97,6 +97,7 @@ def analyze_biomechanics(
     up_source: str,
     options: BiomechanicsOptions | None = None,
     raw: PoseSequence | None = None,
+    smoothed: PoseSequence | None = None,
     cutoff_hz: float | None = None,
     placement: PlacementUncertainty | None = None,
 ) -> BiomechanicsResult:
@@ -115,6 +116,10 @@ def analyze_biomechanics(
     raw, cutoff_hz
         The same sequence before the low-pass and the filter's cut-off, Hz: they measure the landmark jitter
         of the uncertainty model (see :mod:`~spacecomputer.biomech._uncertainty`).
+    smoothed
+        ``raw`` after the low-pass, when ``sequence`` was then put on a rigid skeleton: the jitter is measured as
+        ``raw − smoothed``, not against the fitted landmarks (whose departure from ``raw`` is mostly the fit's
+        correction, not noise). Default: ``sequence``.
     placement
         The smoothed depth's error in ``sequence``'s frame, on the same frames: each Monte Carlo draw moves the
         body by a draw of it (step 4 of the uncertainty model). ``None`` (no depth smoother, e.g. the elite
@@ -131,7 +136,7 @@ def analyze_biomechanics(
     model = BodyModel.from_anthropometry(mass_kg=options.mass_kg, height_m=options.height_m, sex=options.sex)
     movement = _movement(sequence, model, up_unit, options.sport)
     baseline = evaluate(sequence, model, up=up_unit, family=movement.family)
-    noise = landmark_noise(raw, sequence, cutoff_hz=cutoff_hz)
+    noise = landmark_noise(raw, sequence if smoothed is None else smoothed, cutoff_hz=cutoff_hz)
 
     def scalars_of(perturbed: PoseSequence) -> dict[str, float | None]:
         result = evaluate(perturbed, model, up=up_unit, family=movement.family)

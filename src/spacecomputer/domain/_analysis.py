@@ -22,13 +22,14 @@ __all__ = [
     "PoseSummary",
     "ProcessingInfo",
     "RigidSegmentsInfo",
+    "SkeletonFitInfo",
     "SubjectInfo",
     "ThroughputInfo",
     "TrajectoryInfo",
     "VideoSummary",
 ]
 
-ANALYSIS_SCHEMA_VERSION = "1.2"
+ANALYSIS_SCHEMA_VERSION = "1.3"
 
 
 class _Model(BaseModel):
@@ -79,6 +80,19 @@ class RigidSegmentsInfo(_Model):
     max_displacement_m: float
 
 
+class SkeletonFitInfo(_Model):
+    """What putting every frame on the subject's rigid skeleton did (``biomech/solver/_fit_sequence.py``)."""
+
+    frames_fitted: int = Field(description="Frames put on the skeleton (the others keep their smoothed landmarks).")
+    frames_not_fitted: int = Field(description="Frames with a pose the fit could not take (a core landmark missing).")
+    median_residual_m: float | None = Field(
+        description="Median over fitted frames of the RMS distance between fitted points and landmarks, m."
+    )
+    p95_residual_m: float | None = Field(description="95th percentile of the same per-frame RMS distance, m.")
+    frames_at_joint_limit: int = Field(description="Fitted frames in which some joint ended on a limit of its range.")
+    frames_not_converged: int = Field(description="Fitted frames stopped by the iteration limit, not a tolerance.")
+
+
 class ChunkingInfo(_Model):
     """How pose estimation was split across processes."""
 
@@ -101,6 +115,9 @@ class ProcessingInfo(_Model):
     long_gaps: int = Field(description="Gaps left missing because they were longer than max_gap_s.")
     swap_corrected_frames: int
     rigid_segments: RigidSegmentsInfo
+    skeleton_fit: SkeletonFitInfo | None = Field(
+        default=None, description="The rigid-skeleton fit; None when the skeleton could not be built (see warnings)."
+    )
     identity_jumps_rejected: int
     reacquired_frames: int
 

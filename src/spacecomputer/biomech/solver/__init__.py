@@ -8,6 +8,8 @@ limits (:func:`joint_limits`) come from the OpenSim model shipped with Pose2Sim,
 
 from spacecomputer.biomech.solver._dofs import BONES, DIMENSION_NAMES, DOF_NAMES, JOINT_NAMES
 from spacecomputer.biomech.solver._fit import CORE_LANDMARKS, SkeletonFit, dimensions_from_sequence
+from spacecomputer.biomech.solver._fit_batch import FrameFits
+from spacecomputer.biomech.solver._fit_sequence import SkeletonTrack, fit_skeleton_to_sequence
 from spacecomputer.biomech.solver._limits import JointLimit, joint_limits, limits_source
 from spacecomputer.biomech.solver._manipulate import (
     DERIVED_ANGLES,
@@ -74,6 +76,7 @@ __all__ = [
     "Balance",
     "BiomechanicalSolver",
     "ConstraintReport",
+    "FrameFits",
     "FrameGroundReaction",
     "FrameOutcome",
     "GroundTouch",
@@ -94,6 +97,7 @@ __all__ = [
     "QuasiStatics",
     "SkeletonFit",
     "SkeletonModel",
+    "SkeletonTrack",
     "SolveResult",
     "StaticAnalysis",
     "ValidityCheck",
@@ -101,6 +105,7 @@ __all__ = [
     "cost_of_transport",
     "dimensions_from_sequence",
     "energy_efficiency",
+    "fit_skeleton_to_sequence",
     "ground_reaction_of_motion",
     "hold_posture",
     "injury_risk",

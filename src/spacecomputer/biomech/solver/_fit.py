@@ -1,11 +1,11 @@
-"""From landmarks to the skeleton: the subject's dimensions over a run, and inverse kinematics of one frame.
+"""From landmarks to the skeleton: the subject's dimensions over a run, and inverse kinematics of its frames.
 
 Dimensions (:func:`dimensions_from_sequence`) are medians over the frames where their landmarks are seen, so one
 bad frame does not bend the skeleton. The fit (:func:`fit_landmarks`) starts from the coordinates read off the
 landmarks with the engine's own definitions (exact when the landmarks already have the skeleton's dimensions),
 then minimises the squared distances between the skeleton's points and the landmarks, plus a weak pull towards that
-start (:data:`FIT_REGULARISATION`), with ``scipy.optimize.least_squares`` (trust-region reflective), bounded by the
-joint limits. The mid-hip and
+start (:data:`FIT_REGULARISATION`), bounded by the joint limits, with a Levenberg–Marquardt iteration that solves
+many frames at once (:mod:`~spacecomputer.biomech.solver._fit_batch`, :func:`fit_landmark_frames`). The mid-hip and
 mid-shoulder are not fitted on their own (they are means of fitted landmarks); the hand's knuckle point is fitted
 to the mean of BlazePose's index and pinky.
 """
@@ -18,10 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
-from spacecomputer.biomech.solver._dofs import ANGULAR_DOFS, DIMENSION_NAMES, DOF_INDEX, DOF_NAMES, JOINT_INDEX, SIDES
+from spacecomputer.biomech.solver._dofs import DIMENSION_NAMES, DOF_INDEX, DOF_NAMES, JOINT_INDEX, SIDES
+from spacecomputer.biomech.solver._fit_batch import (
+    FIT_REGULARISATION,
+    FrameFits,
+    landmark_point_weights,
+    solve_frames,
+)
 from spacecomputer.biomech.solver._geometry import ball_joint_angles, cross, dot, unit
 from spacecomputer.domain import BLAZEPOSE_33, PoseSequence
 from spacecomputer.errors import InsufficientDataError, InvalidPoseDataError
@@ -35,6 +40,7 @@ __all__ = [
     "SkeletonFit",
     "coordinates_from_points",
     "dimensions_from_sequence",
+    "fit_landmark_frames",
     "fit_landmarks",
     "neck_neutral_from_sequence",
 ]
@@ -46,10 +52,6 @@ CORE_LANDMARKS = tuple(
 )
 """Landmarks a frame must have to be fitted; the nose, ears, index and pinky are optional."""
 _FITTED = (*(n for n in JOINT_INDEX if n not in ("mid_hip", "mid_shoulder", "head_vertex")),)
-FIT_REGULARISATION = 1e-3
-"""Weight of the angles' departure from those read off the landmarks, m per rad (our own): it settles what the
-landmarks do not fix, such as the arm's axial rotation with a straight elbow. On every fifth frame of the sample
-run it left the median RMS residual unchanged (19.2 mm) and raised it by 0.4 mm at most."""
 _STRAIGHT_RAD = np.radians(10.0)
 """Below this knee or elbow flexion the hinge's plane is taken from the foot (knee) or left at zero (elbow)."""
 
@@ -286,65 +288,76 @@ def fit_landmarks(model: SkeletonModel, landmarks: ArrayLike, *, weights: ArrayL
 
     """
     source = np.asarray(landmarks, dtype=np.float64)
-    w = np.ones(BLAZEPOSE_33.n_joints) if weights is None else np.asarray(weights, dtype=np.float64)
-    if source.shape != (BLAZEPOSE_33.n_joints, 3) or np.isinf(source).any():
+    if source.shape != (BLAZEPOSE_33.n_joints, 3):
         raise InvalidPoseDataError(
             f"landmarks must be a finite (33, 3) BlazePose frame (NaN = missing); got {source.shape}"
         )
-    if w.shape != (BLAZEPOSE_33.n_joints,) or not (np.isfinite(w) & (w >= 0)).all():
-        raise InvalidPoseDataError("weights must be (33,) finite numbers ≥ 0")
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and w.shape != (BLAZEPOSE_33.n_joints,):
+        raise InvalidPoseDataError(f"weights must be (33,) finite numbers ≥ 0; got shape {w.shape}")
     missing = [name for name in CORE_LANDMARKS if not np.isfinite(source[BLAZEPOSE_33.index(name)]).all()]
     if missing:
         raise InsufficientDataError(
             f"the frame cannot be fitted: landmarks {missing} are missing", details={"missing": missing}
         )
-    p = _landmarks(source[None])
-    names = [n for n in _FITTED if np.isfinite(p[n]).all()]
-    rows = np.array([JOINT_INDEX[n] for n in names])
-    target = np.stack([p[n][0] for n in names])
-    point_weights = {n: w[BLAZEPOSE_33.index(n)] for n in _FITTED if not n.endswith("_hand")}
-    for side in SIDES:
-        point_weights[f"{side}_hand"] = 0.5 * (
-            w[BLAZEPOSE_33.index(f"{side}_index")] + w[BLAZEPOSE_33.index(f"{side}_pinky")]
+    fits = fit_landmark_frames(model, source[None], weights=None if w is None else w[None])
+    distance = fits.distance_m[0]
+    seen = np.isfinite(distance)
+    return SkeletonFit(
+        q=fits.q[0],
+        residual_rms_m=float(fits.residual_rms_m[0]),
+        residual_max_m=float(distance[seen].max()),
+        residual_m={n: float(d) for n, d, s in zip(fits.point_names, distance, seen, strict=True) if s},
+        at_limits=tuple(n for n, hit in zip(DOF_NAMES, fits.at_limits[0], strict=True) if hit),
+        message="converged" if fits.converged[0] else f"stopped after {int(fits.iterations[0])} iterations",
+    )
+
+
+def fit_landmark_frames(
+    model: SkeletonModel, landmarks: ArrayLike, *, weights: ArrayLike | None = None, consecutive: bool = False
+) -> FrameFits:
+    """Fit the skeleton to every frame of (N, 33, 3) BlazePose landmarks at once (:mod:`._fit_batch`).
+
+    A frame missing a landmark of :data:`CORE_LANDMARKS` is not fitted: its coordinates and distances are NaN,
+    and it counts as neither converged nor at a limit. With ``consecutive`` the frames are taken as following each
+    other in time (the fitted ones, in order): a frame that jumps from a neighbour is also solved from the
+    neighbour's solution (:func:`~spacecomputer.biomech.solver._fit_batch.solve_frames`).
+
+    Raises
+    ------
+    InvalidPoseDataError
+        Wrong shapes, infinite values, or weights that are not finite and ≥ 0.
+
+    """
+    source = np.asarray(landmarks, dtype=np.float64)
+    if source.ndim != 3 or source.shape[1:] != (BLAZEPOSE_33.n_joints, 3) or np.isinf(source).any():
+        raise InvalidPoseDataError(
+            f"landmarks must be finite (N, 33, 3) BlazePose frames (NaN = missing); got {source.shape}"
         )
-    scale = np.sqrt(np.array([point_weights[n] for n in names]))[:, None]
+    w = np.ones(source.shape[:2]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != source.shape[:2] or not (np.isfinite(w) & (w >= 0)).all():
+        raise InvalidPoseDataError(f"weights must be (N, 33) finite numbers ≥ 0, one row per frame; got {w.shape}")
+    core = [BLAZEPOSE_33.index(name) for name in CORE_LANDMARKS]
+    rows = np.flatnonzero(np.isfinite(source[:, core]).all(axis=(1, 2)))
+    p = _landmarks(source[rows])
+    targets = {name: p[name] for name in _FITTED}
     lower, upper = model.bounds()
     margin = 1e-9
-    start = np.clip(coordinates_from_points(model, p)[0], lower + margin, upper - margin)
-    step = 1e-6
-
-    pull = FIT_REGULARISATION * np.asarray([n in ANGULAR_DOFS for n in DOF_NAMES], dtype=np.float64)
-
-    def residual(q: NDArray[np.float64]) -> NDArray[np.float64]:
-        distances = (scale * (model._points(q[None])[0, rows] - target)).ravel()
-        return np.concatenate([distances, pull * (q - start)])
-
-    def jacobian(q: NDArray[np.float64]) -> NDArray[np.float64]:
-        probes = np.concatenate([q + step * np.eye(q.size), q - step * np.eye(q.size)])
-        moved = scale * model._points(probes)[:, rows]
-        distances = ((moved[: q.size] - moved[q.size :]) / (2 * step)).reshape(q.size, -1).T
-        return np.vstack([distances, np.diag(pull)])
-
-    # Solved as offsets y = q − start + 1: least_squares sizes its first trust region by |y₀|, vanishingly small for
-    # a start near zero (a hip-centred, upright pose).
-    shift = start - 1.0
-    solution = least_squares(
-        lambda y: residual(y + shift),
-        np.ones(start.size),
-        jac=lambda y: jacobian(y + shift),
-        bounds=(lower - shift, upper - shift),
-        method="trf",
-        xtol=1e-12,
-        ftol=1e-12,
-    )
-    q = np.clip(np.asarray(solution.x, dtype=np.float64) + shift, lower, upper)
-    distance = np.sqrt(((model._points(q[None])[0, rows] - target) ** 2).sum(axis=1))
-    at_bound = (np.isclose(q, lower, atol=1e-7) | np.isclose(q, upper, atol=1e-7)) & np.isfinite(lower)
-    return SkeletonFit(
+    start = np.clip(coordinates_from_points(model, p), lower + margin, upper - margin)
+    solved = solve_frames(model, targets, landmark_point_weights(w[rows], _FITTED), start, consecutive=consecutive)
+    n = source.shape[0]
+    q = np.full((n, len(DOF_NAMES)), np.nan)
+    distance = np.full((n, len(_FITTED)), np.nan)
+    at_limits = np.zeros(q.shape, dtype=bool)
+    iterations = np.zeros(n, dtype=np.int64)
+    converged = np.zeros(n, dtype=bool)
+    q[rows], distance[rows], at_limits[rows] = solved.q, solved.distance_m, solved.at_limits
+    iterations[rows], converged[rows] = solved.iterations, solved.converged
+    return FrameFits(
         q=q,
-        residual_rms_m=float(np.sqrt(np.mean(distance**2))),
-        residual_max_m=float(distance.max()),
-        residual_m={n: float(d) for n, d in zip(names, distance, strict=True)},
-        at_limits=tuple(n for n, hit in zip(DOF_NAMES, at_bound, strict=True) if hit),
-        message=str(solution.message),
+        distance_m=distance,
+        point_names=solved.point_names,
+        at_limits=at_limits,
+        iterations=iterations,
+        converged=converged,
     )

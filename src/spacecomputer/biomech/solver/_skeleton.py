@@ -47,9 +47,11 @@ from spacecomputer.biomech.solver._dofs import (
 from spacecomputer.biomech.solver._fit import (
     SkeletonFit,
     dimensions_from_sequence,
+    fit_landmark_frames,
     fit_landmarks,
     neck_neutral_from_sequence,
 )
+from spacecomputer.biomech.solver._fit_batch import FrameFits
 from spacecomputer.biomech.solver._geometry import Frame, ball_joint_axes, combine, rotvec_matrices
 from spacecomputer.biomech.solver._limits import joint_limits
 from spacecomputer.domain import BLAZEPOSE_33, CoordinateFrame, PoseSequence
@@ -177,6 +179,16 @@ class SkeletonModel:
         See :func:`~spacecomputer.biomech.solver._fit.fit_landmarks` (least squares within the joint limits).
         """
         return fit_landmarks(self, landmarks, weights=weights)
+
+    def fit_frames(
+        self, landmarks: ArrayLike, *, weights: ArrayLike | None = None, consecutive: bool = False
+    ) -> FrameFits:
+        """Fit the skeleton to every frame of (N, 33, 3) BlazePose landmarks at once (N, 33 weights optional).
+
+        See :func:`~spacecomputer.biomech.solver._fit.fit_landmark_frames`: frames missing a core landmark are NaN;
+        ``consecutive`` frames follow each other in time.
+        """
+        return fit_landmark_frames(self, landmarks, weights=weights, consecutive=consecutive)
 
     # -- sizes ---------------------------------------------------------------------------------------------------
 
