@@ -46,8 +46,9 @@ FIT_REGULARISATION = 1e-3
 landmarks do not fix, such as the arm's axial rotation with a straight elbow. On every fifth frame of the sample
 run it left the median RMS residual unchanged (19.2 mm) and raised it by 0.4 mm at most."""
 
-RELATIVE_TOLERANCE = 1e-10
-"""A frame stops when a taken step lowers its cost by less than this fraction."""
+RELATIVE_TOLERANCE = 1e-8
+"""A frame stops when a taken step lowers its cost by less than this fraction (our choice: on the sample clip the
+leg angles move by less than 0.01° from a 1e-10 tolerance, at 80 % of its time; at 1e-6 by up to 0.5°)."""
 STEP_TOLERANCE = 1e-10
 """A frame stops when no coordinate moves by more than this (m or rad)."""
 MAX_DAMPING = 1e10
