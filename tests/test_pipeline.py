@@ -144,6 +144,9 @@ def test_opensim_files_and_the_report_are_written(run: AnalysisResult) -> None:
     assert "<script src" not in page
     knee = {s.name: s for s in run.analysis.biomechanics.scalars}["left_knee_flexion_range_deg"]
     assert knee.display in page
+    fit = run.analysis.processing.skeleton_fit
+    assert fit is not None
+    assert f"fitted to {fit.frames_fitted} frames" in page
 
 
 MAX_HUMAN_SPEED_M_S = 10.0

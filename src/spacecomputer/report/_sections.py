@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from spacecomputer.domain._analysis import Analysis
+from spacecomputer.domain._analysis import Analysis, SkeletonFitInfo
 from spacecomputer.domain._analysis_biomech import BiomechanicsSection, BodyModelInfo, RiskFlag, Scalar
 from spacecomputer.report._html import Html, element, format_number, readable_name
 
@@ -185,9 +185,18 @@ def pose_section(analysis: Analysis) -> Html:
         ),
         ("Gaps", f"{processing.frames_filled} frames filled, {processing.long_gaps} long gaps left"),
         ("Left/right swaps corrected", f"{processing.swap_corrected_frames} frames"),
+        ("Rigid skeleton", _skeleton_fit_text(processing.skeleton_fit)),
         ("Run time", f"{format_number(throughput.wall_s, 's')} ({format_number(throughput.frames_per_s, 'frames/s')})"),
     ]
     return _section("pose", "Pose", _table(rows), _list(trajectory.notes, cls="small"))
+
+
+def _skeleton_fit_text(fit: SkeletonFitInfo | None) -> str:
+    if fit is None:
+        return "not fitted (see the warnings): angles read off the smoothed landmarks"
+    residual = "" if fit.median_residual_m is None else f", median residual {format_number(fit.median_residual_m, 'm')}"
+    limits = f", {fit.frames_at_joint_limit} with a joint at its limit" if fit.frames_at_joint_limit else ""
+    return f"fitted to {fit.frames_fitted} frames{residual}{limits}"
 
 
 def no_biomechanics_section(analysis: Analysis) -> Html:
