@@ -271,6 +271,38 @@ def test_id_of_a_static_pose_balances_body_weight(standing_result: Any) -> None:
     assert standing_result.id_timestamps_s.size == 10
 
 
+def test_id_with_its_coordinate_low_pass_maps_back_to_the_frames(tmp_path: Path) -> None:
+    # With the low-pass on, OpenSim resamples the coordinates on its own uniform grid (step: the smallest frame
+    # interval), which is not the frames': the results come back on the frames, and a static pose still balances.
+    from spacecomputer.biomech._opensim_check import run_opensim
+
+    n = 90
+    later = sequence(*frames_of(standing(), n))
+    # 4 s into a clip whose presentation times are kept in milliseconds (a common container time base): not exactly
+    # uniform, so the tool's grid falls up to 0.5 ms off the frames.
+    seq = later.replace(timestamps_s=np.round(later.timestamps_s + 4.0, 3))
+    force = np.zeros((n, 2, 3))
+    force[:, :, 2] = 70.0 * 9.80665 / 2.0
+    point = np.stack([seq.joint("left_ankle"), seq.joint("right_ankle")], axis=1)
+    point[..., 2] = 0.0
+    result = run_opensim(
+        seq,
+        up=WORLD_UP,
+        mass_kg=70.0,
+        height_m=1.7,
+        grf=FakeGrf(force, point, np.ones(n, dtype=bool)),
+        work_dir=tmp_path,
+        id_lowpass_hz=6.0,
+    )
+    assert result.id_lowpass_hz == 6.0
+    rows = result.id_rows
+    np.testing.assert_array_equal(rows, np.arange(rows[0], rows[0] + rows.size))  # consecutive frames
+    assert rows.size >= n - 2  # the tool's grid may stop short of the last frame
+    np.testing.assert_array_equal(result.id_timestamps_s, seq.timestamps_s[rows])
+    assert result.id_generalized_forces["pelvis_ty_force"].shape == (rows.size,)
+    assert np.abs(result.id_generalized_forces["pelvis_ty_force"]).max() < 5.0
+
+
 def test_ik_follows_a_bent_knee_facing_any_direction(tmp_path: Path) -> None:
     from spacecomputer.biomech._opensim_check import run_opensim
 

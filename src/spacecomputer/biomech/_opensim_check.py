@@ -272,9 +272,19 @@ def _inverse_dynamics(
     if not ok:
         raise InsufficientDataError(f"OpenSim's inverse dynamics failed; see {folder / 'opensim.log'}")
     times, columns = _columns(osim.TimeSeriesTable(str(folder / "id.sto")))
+    if lowpass_hz is None:
+        rows = _rows(sequence, times)
+    else:
+        # With its low-pass on, the tool resamples the coordinates on its own uniform grid (step: the smallest
+        # frame interval, start padded), whose times are not the frames': interpolate back onto the frames.
+        stamps = sequence.timestamps_s[start:stop]
+        inside = (stamps >= times[0] - _MATCH_S) & (stamps <= times[-1] + _MATCH_S)
+        rows = np.arange(start, stop)[inside]
+        columns = {name: np.interp(sequence.timestamps_s[rows], times, values) for name, values in columns.items()}
+        times = sequence.timestamps_s[rows]
     return dataclasses.replace(
         result,
-        id_rows=_rows(sequence, times),
+        id_rows=np.asarray(rows, dtype=np.int64),
         id_timestamps_s=times,
         id_generalized_forces=columns,
         id_lowpass_hz=lowpass_hz,
