@@ -411,3 +411,26 @@ def test_flight_time_jump_height_needs_one_level_for_take_off_and_landing() -> N
     assert not refused.available
     assert refused.reason is not None
     assert "differ by 0.4" in refused.reason
+
+
+def test_an_angle_extreme_on_a_joint_limit_says_the_fit_stopped_there() -> None:
+    # Standing with straight legs: the knee's minimum is 0°, the lower limit of the skeleton's knee (0° to 155°).
+    pose = standing_pose()
+    for side in ("left", "right"):
+        hip, knee, ankle = (index(f"{side}_{part}") for part in ("hip", "knee", "ankle"))
+        pose[knee] = pose[hip] + 0.52 * (pose[ankle] - pose[hip])  # on the hip-ankle line: a straight knee
+    frames = np.stack([pose for _ in range(30)])
+    result = analyze_biomechanics(
+        sequence_of(frames, fps=30.0),
+        up=UP,
+        up_source="test world",
+        options=BiomechanicsOptions(mass_kg=70.0, height_m=1.75, draws=0),
+    )
+    scalars = {s.name: s for s in result.section.scalars}
+    knee_min = scalars["left_knee_flexion_min_deg"]
+    assert knee_min.value == pytest.approx(0.0, abs=0.05)
+    assert "limit of the skeleton's range for this joint (0° to 155°)" in knee_min.convention
+    assert "limit" not in scalars["left_knee_flexion_range_deg"].convention.split("(", 1)[0]
+    hip_max = scalars["left_hip_flexion_max_deg"]  # 0°: inside the hip's range, so no note
+    assert hip_max.value == pytest.approx(0.0, abs=0.05)
+    assert "skeleton's range" not in hip_max.convention

@@ -270,8 +270,36 @@ def _angle_scalars(angles: dict[str, KinematicSeries]) -> list[MetricValue]:
             values, reason = (None, None, None), error.message
         for key, value, what in zip(("min", "max", "range"), values, ("minimum", "maximum", "range"), strict=True):
             convention = f"{what} over the clip of {name} ({series.convention})"
+            if key != "range":
+                convention += _at_joint_limit(name, value)
             metrics.append(_metric(f"{name}_{key}_deg", "deg", convention, value, reason))
     return metrics
+
+
+_AT_LIMIT_DEG = 0.05
+"""An extreme within this of a joint limit is said to sit on it (the fit's bounds are met to about 1e-7 rad)."""
+
+
+def _at_joint_limit(name: str, value: float | None) -> str:
+    """Say so when an angle's extreme is a limit of the pose lab's skeleton: the rigid-skeleton fit stopped there.
+
+    The pipeline fits the skeleton within these limits (``biomech/solver/joint_limits.toml``), so an extreme that
+    equals one says where the fit stopped, not necessarily where the athlete's joint went: the landmarks may have
+    asked for more, or come from a poorly tracked frame.
+    """
+    from spacecomputer.biomech.solver._limits import joint_limits  # the solver builds on this package
+
+    limit = joint_limits().get(name)
+    if limit is None or value is None or not np.isfinite(value):
+        return ""
+    for bound in (limit.lower, limit.upper):
+        if np.isfinite(bound) and abs(value - bound) <= _AT_LIMIT_DEG:
+            return (
+                f"; {value:.1f}° is a limit of the skeleton's range for this joint ({limit.lower:g}° to "
+                f"{limit.upper:g}°): the rigid-skeleton fit stopped there, so the athlete's joint may have gone "
+                "further or the frame was poorly tracked"
+            )
+    return ""
 
 
 def _com_scalars(

@@ -10,8 +10,9 @@ joint limits — to every frame (:func:`~spacecomputer.biomech.solver._fit.fit_l
 modelled landmark by its fitted point. The engine's angles on the result are exactly the skeleton's coordinates.
 
 Landmarks the skeleton does not model move with the nearest modelled part: the eyes and mouth by the mean
-displacement of the nose and ears, each hand's index, pinky and thumb by the displacement of its knuckle point (so
-the mean of index and pinky is the fitted knuckle point), or of the wrist where index or pinky is missing. A
+displacement of the nose and ears, each hand's index, pinky and thumb by the displacement of its wrist: the skeleton's
+hand continues the forearm (no wrist joint), so following the fitted knuckle point would freeze the wrist at 0° and
+report zero wrist power and work; the hand keeps its observed orientation instead. A
 landmark missing from the input stays missing (the skeleton would place it, but nothing saw it there). A frame the
 fit cannot take (a core landmark missing) is left as it was.
 
@@ -127,15 +128,9 @@ def _on_skeleton(positions: NDArray[np.float64], points: NDArray[np.float64]) ->
     head_shift = np.where(seen[..., None], moved, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)[:, None]
     out[:, _FACE] += head_shift[:, None, :]
     for side in SIDES:
+        # The skeleton has no wrist joint (the knuckle point continues the forearm): the hand keeps its observed
+        # orientation and follows the fitted wrist, so the wrist's angle, power and work are still measured.
         fingers = [BLAZEPOSE_33.index(f"{side}_{finger}") for finger in ("index", "pinky", "thumb")]
-        knuckle = 0.5 * (positions[:, fingers[0]] + positions[:, fingers[1]])
-        # Without both index and pinky there is no knuckle point to follow: the wrist's displacement stands in.
         wrist = BLAZEPOSE_33.index(f"{side}_wrist")
-        has_knuckle: NDArray[np.bool_] = np.asarray(np.isfinite(knuckle).all(axis=1))
-        shift = np.where(
-            has_knuckle[:, None],
-            points[:, JOINT_INDEX[f"{side}_hand"]] - knuckle,
-            out[:, wrist] - positions[:, wrist],
-        )
-        out[:, fingers] += shift[:, None, :]
+        out[:, fingers] += (out[:, wrist] - positions[:, wrist])[:, None, :]
     return np.where(np.isfinite(positions), out, np.nan)
