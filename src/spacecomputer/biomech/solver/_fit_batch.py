@@ -1,22 +1,14 @@
-"""Inverse kinematics of many frames at once: one bounded Levenberg–Marquardt iteration for every frame together.
+"""Inverse kinematics of many frames at once: the skeleton fitted to every frame by one batched least squares.
 
 The objective is :func:`~spacecomputer.biomech.solver._fit.fit_landmarks`'s, per frame: the weighted squared
 distances between the skeleton's points and the landmarks, plus a weak pull of the angles towards the start read
 off the landmarks (:data:`~spacecomputer.biomech.solver._fit.FIT_REGULARISATION`), within the joint limits.
 
-Why not ``scipy.optimize.least_squares``, which the single-frame fit used before: it solves one problem at a
-time, and on the sample clip's 222 frames one call per frame took 18 ms a frame (each iteration's numeric
-Jacobian is 60 small skeleton evaluations, dominated by numpy's per-call overhead); all frames as one problem with
-a block-sparse Jacobian took 60 ms a frame (one trust region for all frames). Here every iteration evaluates the
-skeleton for all frames still iterating in one vectorised call and each frame keeps its own damping: 3 ms a frame
-on the same frames, reaching the same cost in the median frame.
-
-Method (Levenberg–Marquardt with Marquardt's diagonal scaling, projected onto the bounds): each frame solves
-``(JᵀJ + λ·diag(JᵀJ)) δ = −Jᵀr`` over its free coordinates — a coordinate on a bound whose gradient pushes it
-outwards is held there — and moves to ``clip(q + δ)``. A step that does not raise the cost is taken and λ divided
-by :data:`DAMPING_FACTOR`; otherwise λ is multiplied by it. A frame stops when a taken step lowers its cost by less
-than :data:`RELATIVE_TOLERANCE`, when its step is below :data:`STEP_TOLERANCE`, when λ exceeds
-:data:`MAX_DAMPING`, or after :data:`MAX_ITERATIONS`. The Jacobian is by central differences.
+The frames are solved together by the projected Levenberg–Marquardt iteration of :mod:`._lm` (one vectorised
+skeleton evaluation per iteration for all frames still iterating, each with its own damping: 2–7 ms a frame, where
+one ``scipy.optimize.least_squares`` call per frame took 18 ms). A frame stops when a taken step lowers its cost by
+less than :data:`RELATIVE_TOLERANCE`, when its step is below :data:`STEP_TOLERANCE`, or after
+:data:`MAX_ITERATIONS`.
 
 Consecutive frames (``consecutive=True``): each frame is solved on its own, and where two skeleton poses fit it
 about equally (a straight arm's axial rotation, a joint at its limit) neighbouring frames can land on different
@@ -34,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spacecomputer.biomech.solver._dofs import ANGULAR_DOFS, DOF_NAMES, JOINT_INDEX
+from spacecomputer.biomech.solver._lm import solve_batch
 from spacecomputer.domain import BLAZEPOSE_33
 
 if TYPE_CHECKING:
@@ -51,15 +44,7 @@ RELATIVE_TOLERANCE = 1e-8
 leg angles move by less than 0.01° from a 1e-10 tolerance, at 80 % of its time; at 1e-6 by up to 0.5°)."""
 STEP_TOLERANCE = 1e-10
 """A frame stops when no coordinate moves by more than this (m or rad)."""
-MAX_DAMPING = 1e10
-"""A frame stops when its damping exceeds this: no step that lowers the cost can be found."""
 MAX_ITERATIONS = 200
-INITIAL_DAMPING = 1e-2
-DAMPING_FACTOR = 5.0
-_MIN_DAMPING = 1e-7
-_MIN_CURVATURE = 1e-6
-"""Floor of diag(JᵀJ) in the damping, so that a coordinate no landmark moves (an unseen nose) is still damped."""
-_DIFFERENCE_STEP = 1e-6
 _BOUND_MARGIN = 1e-9
 NEIGHBOUR_JUMP_RAD = float(np.radians(20.0))
 """A consecutive frame whose angles differ from a neighbour's by more than this is solved again from the
@@ -209,7 +194,7 @@ def _solve(
 
 
 class _Problem:
-    """One block of frames: residuals, Jacobians and the damped iteration."""
+    """One block of frames: their residuals, distances and solution."""
 
     def __init__(
         self,
@@ -239,58 +224,19 @@ class _Problem:
         gap = (self.model._points(q)[:, self.rows] - self.target[frames]).reshape(frames.size, -1)
         return np.concatenate([self.scale[frames] * gap, self.pull * (q - self.start[frames])], axis=1)
 
-    def jacobian(self, q: NDArray[np.float64], frames: NDArray[np.intp]) -> NDArray[np.float64]:
-        """(m, R, D) Jacobians of the residuals of ``frames`` at ``q`` (central differences)."""
-        m, d = q.shape
-        offsets = _DIFFERENCE_STEP * np.eye(d)
-        probes = np.concatenate([q[:, None] + offsets, q[:, None] - offsets], axis=1).reshape(-1, d)
-        moved = self.model._points(probes)[:, self.rows].reshape(m, 2, d, -1)
-        slopes = (moved[:, 0] - moved[:, 1]) / (2 * _DIFFERENCE_STEP) * self.scale[frames][:, None, :]
-        pull = np.broadcast_to(np.diag(self.pull), (m, d, d))
-        return np.concatenate([np.transpose(slopes, (0, 2, 1)), pull], axis=1)
-
     def solve(
         self, initial: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
-        n, d = self.start.shape
-        everything = np.arange(n)
-        q = initial.copy()
-        r = self.residual(q, everything)
-        cost = 0.5 * (r**2).sum(axis=1)
-        damping = np.full(n, INITIAL_DAMPING)
-        iterations = np.zeros(n, dtype=np.int64)
-        active = np.ones(n, dtype=bool)
-        converged = np.zeros(n, dtype=bool)
-        identity = np.eye(d, dtype=bool)
-        while active.any():
-            frames = np.flatnonzero(active)
-            qs, rs = q[frames], r[frames]
-            jac = self.jacobian(qs, frames)
-            gradient = np.einsum("nrd,nr->nd", jac, rs)
-            normal = np.einsum("nrd,nre->nde", jac, jac)
-            held = ((qs <= self.lower) & (gradient > 0)) | ((qs >= self.upper) & (gradient < 0))
-            free = ~held
-            curvature = np.maximum(np.einsum("ndd->nd", normal), _MIN_CURVATURE)
-            system = normal + (damping[frames, None] * curvature)[:, :, None] * identity
-            system = np.where((free[:, :, None] & free[:, None, :]) | identity, system, 0.0)
-            step = np.linalg.solve(system, np.where(free, -gradient, 0.0)[..., None])[..., 0]
-            trial = np.clip(qs + step, self.lower, self.upper)
-            trial_r = self.residual(trial, frames)
-            trial_cost = 0.5 * (trial_r**2).sum(axis=1)
-            taken = trial_cost <= cost[frames]
-            gain = (cost[frames] - trial_cost) / np.maximum(cost[frames], np.finfo(float).tiny)
-            q[frames] = np.where(taken[:, None], trial, qs)
-            r[frames] = np.where(taken[:, None], trial_r, rs)
-            cost[frames] = np.where(taken, trial_cost, cost[frames])
-            damping[frames] = np.where(
-                taken, np.maximum(damping[frames] / DAMPING_FACTOR, _MIN_DAMPING), damping[frames] * DAMPING_FACTOR
-            )
-            iterations[frames] += 1
-            moved = np.abs(trial - qs).max(axis=1)
-            done = (taken & (gain < RELATIVE_TOLERANCE)) | (moved < STEP_TOLERANCE) | (damping[frames] > MAX_DAMPING)
-            converged[frames[done]] = True
-            active[frames[done | (iterations[frames] >= MAX_ITERATIONS)]] = False
-        return q, cost, iterations, converged
+        solution = solve_batch(
+            self.residual,
+            initial,
+            self.lower,
+            self.upper,
+            relative_tolerance=RELATIVE_TOLERANCE,
+            step_tolerance=STEP_TOLERANCE,
+            max_iterations=MAX_ITERATIONS,
+        )
+        return solution.x, solution.cost, solution.iterations, solution.converged
 
 
 def _regularisation() -> NDArray[np.float64]:

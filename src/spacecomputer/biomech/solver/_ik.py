@@ -1,13 +1,11 @@
 """Inverse-kinematics machinery of the pose lab: bounded least squares, limit clamping, turning the pelvis, holds.
 
-:func:`solve` minimises ``|residual(to_q(x))|² + REGULARISATION² |x − anchor|²`` within box bounds by a projected
-Levenberg–Marquardt iteration (Jacobian by central differences, evaluated as one batch of poses): coordinates on a
-bound whose gradient pushes outwards are held, the damped Gauss–Newton step is taken in the others and clipped to
-the box, the damping shrinks after a successful step and grows after a failed one. On these small problems (2 to
+:func:`solve` minimises ``|residual(to_q(x))|² + REGULARISATION² |x − anchor|²`` within box bounds with the
+projected Levenberg–Marquardt iteration of :mod:`._lm` (Jacobian by central differences, evaluated as one batch of
+poses), the same one that fits the skeleton to a run's frames (:mod:`._fit_batch`). On these small problems (2 to
 13 parameters) it converges in a few steps where ``scipy.optimize.least_squares`` took 20 to 40 evaluations near
 active bounds or along the weakly regularised redundant directions (trust-region reflective and dogbox, in our
-trials while building ``benchmarks/solver_latency.py``); the fit of a whole frame still uses ``least_squares``
-(:mod:`spacecomputer.biomech.solver._fit`).
+trials while building ``benchmarks/solver_latency.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from scipy.spatial.transform import Rotation
 from spacecomputer.biomech.solver._dofs import DOF_INDEX, JOINT_INDEX, SIDES
 from spacecomputer.biomech.solver._geometry import ball_joint_angles, ball_joint_axes
 from spacecomputer.biomech.solver._limits import joint_limits
+from spacecomputer.biomech.solver._lm import solve_batch
 from spacecomputer.biomech.solver._results import LimitViolation
 from spacecomputer.biomech.solver._skeleton import SkeletonModel
 
@@ -50,11 +49,8 @@ SIGN = {"left": -1.0, "right": 1.0}
 LEG = ("hip_flexion", "hip_adduction", "hip_internal_rotation", "knee_flexion", "ankle_dorsiflexion")
 FOOT = ("heel", "ankle", "foot_index")
 _STEP = 1e-6
-_MAX_ITERATIONS = 30
-_INITIAL_DAMPING = 1e-3
-_MIN_DAMPING = 1e-15
-_MAX_DAMPING = 1e12
-_GRADIENT_TOLERANCE = 1e-16
+_MAX_ITERATIONS = 100
+"""Iterations of one edit at most (a refused step counts as one)."""
 _STEP_TOLERANCE = 1e-13
 _COST_TOLERANCE = 1e-10
 """Stop when a step lowers the cost by less than this fraction of it (the pose no longer changes visibly)."""
@@ -109,45 +105,21 @@ def solve(
     max_iterations: int = _MAX_ITERATIONS,
 ) -> Array:
     """Return the bounded, regularised least-squares solution (module docstring); ``residual`` maps (M, D) → (M, r)."""
-    k = start.size
-    eye = np.eye(k)
 
-    def fun(x: Array) -> Array:
-        return np.concatenate([residual(to_q(x[None]))[0], REGULARISATION * (x - anchor)])
+    def residuals(x: Array, _problems: NDArray[np.intp]) -> Array:
+        return np.concatenate([residual(to_q(x)), REGULARISATION * (x - anchor)], axis=1)
 
-    def jac(x: Array) -> Array:
-        moved = residual(to_q(np.concatenate([x + _STEP * eye, x - _STEP * eye])))
-        return np.vstack([((moved[:k] - moved[k:]) / (2 * _STEP)).T, REGULARISATION * eye])
-
-    x = np.clip(start, lower, upper)
-    f = fun(x)
-    cost = f @ f
-    damping = -1.0
-    for _ in range(max_iterations):
-        j = jac(x)
-        gradient = j.T @ f
-        free = ~(((x <= lower) & (gradient > 0)) | ((x >= upper) & (gradient < 0)))
-        if not free.any() or np.abs(gradient[free]).max() < _GRADIENT_TOLERANCE:
-            break
-        normal = j[:, free].T @ j[:, free]
-        if damping < 0:
-            damping = _INITIAL_DAMPING * float(np.diag(normal).max())
-        while True:
-            step = np.zeros(k)
-            step[free] = np.linalg.solve(normal + damping * np.eye(int(free.sum())), -gradient[free])
-            trial = np.clip(x + step, lower, upper)
-            f_trial = fun(trial)
-            cost_trial = f_trial @ f_trial
-            if cost_trial < cost or damping > _MAX_DAMPING:
-                break
-            damping *= 4.0
-        if not cost_trial < cost:
-            break
-        moved, gain = np.abs(trial - x).max(), cost - cost_trial
-        x, f, cost, damping = trial, f_trial, cost_trial, max(damping / 3.0, _MIN_DAMPING)
-        if moved < _STEP_TOLERANCE or gain <= _COST_TOLERANCE * cost:
-            break
-    return np.asarray(x, dtype=np.float64)
+    solution = solve_batch(
+        residuals,
+        np.asarray(start, dtype=np.float64)[None],
+        lower,
+        upper,
+        relative_tolerance=_COST_TOLERANCE,
+        step_tolerance=_STEP_TOLERANCE,
+        max_iterations=max_iterations,
+        difference_step=_STEP,
+    )
+    return np.asarray(solution.x[0], dtype=np.float64)
 
 
 def turned_root(model: SkeletonModel, q: Array, axis: Array, angles: Array) -> Array:
