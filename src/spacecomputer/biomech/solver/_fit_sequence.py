@@ -42,20 +42,9 @@ __all__ = ["MIN_WEIGHT_VISIBILITY", "SkeletonTrack", "fit_skeleton_to_sequence"]
 
 MIN_WEIGHT_VISIBILITY = 0.25
 """Visibility floor of a landmark's weight (the uncertainty model's own floor, ``VISIBILITY_FLOOR``, our choice)."""
-_FACE = tuple(
-    BLAZEPOSE_33.index(name)
-    for name in (
-        "left_eye_inner",
-        "left_eye",
-        "left_eye_outer",
-        "right_eye_inner",
-        "right_eye",
-        "right_eye_outer",
-        "mouth_left",
-        "mouth_right",
-    )
-)
 _HEAD_POINTS = tuple(BLAZEPOSE_33.index(name) for name in ("nose", "left_ear", "right_ear"))
+_FACE = tuple(i for i in range(BLAZEPOSE_33.index("left_shoulder")) if i not in _HEAD_POINTS)
+"""The face landmarks the skeleton does not model (BlazePose's face comes before the shoulders): eyes and mouth."""
 
 
 @dataclass(frozen=True, eq=False)
