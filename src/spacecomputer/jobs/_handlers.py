@@ -132,7 +132,12 @@ def _trace(context: JobContext, event: str) -> None:
     folder = context.payload.get("trace_dir")
     if folder is None:
         return
-    (Path(str(folder)) / f"{context.job_id}.{context.attempt}.{event}").write_text(str(os.getpid()), encoding="utf-8")
+    # Written aside and renamed into place, so that a reader never sees the file before its process id (a test
+    # that killed the process read an empty file once).
+    final = Path(str(folder)) / f"{context.job_id}.{context.attempt}.{event}"
+    partial = final.with_name(f".{final.name}.partial")
+    partial.write_text(str(os.getpid()), encoding="utf-8")
+    os.replace(partial, final)
 
 
 def sleep_handler(context: JobContext) -> dict[str, Any]:
