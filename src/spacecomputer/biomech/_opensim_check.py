@@ -11,10 +11,12 @@
 3. *Inverse dynamics* (when ``grf`` is given): OpenSim's InverseDynamicsTool on the IK coordinates, with the
    estimated ground reaction force of each foot applied to ``calcn_l`` / ``calcn_r`` at its centre of pressure
    (:func:`~spacecomputer.biomech._opensim_io.write_external_loads_xml`), over the longest run of consecutive frames
-   where the force is known. Its coordinate low-pass filter is off by default (``id_lowpass_hz=None``), because the
-   positions were already low-pass filtered by the pipeline and our own inverse dynamics differentiates those same
-   positions without a second filter; both then see the same bandwidth. OpenSim fits splines to the coordinates and
-   differentiates them; we take central differences of landmark positions.
+   where the force is known. Its coordinate low-pass filter is off by default (``id_lowpass_hz=None``: the
+   coordinates as IK gave them); ``benchmarks/opensim_agreement.py`` sets it to the pipeline's own cut-off, because
+   IK solved frame by frame adds changes of its own to markers the pipeline had already low-passed (its docstring
+   gives the case). With it on, the tool resamples the coordinates on its own uniform grid and the results are
+   interpolated back onto the frames. OpenSim fits splines to the coordinates and differentiates them; we take
+   central differences of landmark positions.
 
 OpenSim conventions (Pose2Sim's model, derived from Rajagopal et al. 2016, *Full-body musculoskeletal model for
 muscle-driven simulation of human gait*, IEEE Trans Biomed Eng 63(10):2068–2079): ``hip_flexion_*`` positive =
