@@ -18,8 +18,9 @@ Diagnostics printed with the figures: each angle difference split into *IK fit* 
 our definition on the model's markers after IK) and *definition* (our definition on the model's markers vs the model's
 coordinate), our reading at the model's zero pose and the difference's standard deviation (the RMSE without its
 constant part); our moments computed again on OpenSim's IK posture (same ground force: the kinematics' share of the
-difference); the moments again with each foot's force reduced to its vertical component; and, on the sample, the left
-ankle moment recomputed by hand from the ground force on one frame.
+difference); our moment vectors taken onto OpenSim's coordinate axes, then also about its joint centres (the axes'
+and centres' share); the moments again with each foot's force reduced to its vertical component; and, on the sample,
+the left ankle moment recomputed by hand from the ground force on one frame.
 
 Clips, compared over their longest run of upright frames (:data:`UPRIGHT_LIMIT_DEG`):
 
@@ -275,17 +276,92 @@ def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: Open
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class CoordinateAxes:
+    """How one OpenSim coordinate moves its joint, per ID frame, in OpenSim's ground.
+
+    ``angular`` (M, 3): the child's angular velocity relative to the parent per unit speed of the coordinate (its
+    axis, rad/s per rad/s); ``linear`` (M, 3): the velocity of the child frame's origin per unit speed (the walker
+    knee slides as it turns), m/s per rad/s; ``centre`` (M, 3): that origin, the joint centre, m.
+    """
+
+    angular: NDArray[np.float64]
+    linear: NDArray[np.float64]
+    centre: NDArray[np.float64]
+
+
+def opensim_axes(result: OpenSimResult) -> dict[tuple[str, str], CoordinateAxes]:
+    """Each (side, joint)'s coordinate axis on the model posed at every ID frame by IK (:class:`CoordinateAxes`)."""
+    osim = importlib.import_module("opensim")
+    osim.Logger.setLevelString("Error")
+    model = osim.Model(str(result.work_dir / "model_scaled.osim"))
+    state = model.initSystem()
+    coordinates = model.getCoordinateSet()
+    names = [coordinates.get(i).getName() for i in range(coordinates.getSize())]
+    owner = {}
+    for joint in (model.getJointSet().get(i) for i in range(model.getJointSet().getSize())):
+        for q in range(joint.numCoordinates()):
+            owner[joint.get_coordinates(q).getName()] = joint.getName()
+    found: dict[tuple[str, str], list[tuple[NDArray[np.float64], ...]]] = {}
+    for row in result.id_rows:
+        ik = int(np.flatnonzero(result.ik_rows == row)[0])
+        for name in names:
+            coordinate = coordinates.get(name)
+            coordinate.setLocked(state, False)
+            coordinate.setSpeedValue(state, 0.0)
+            if name in result.ik_deg:
+                coordinate.setValue(state, np.radians(result.ik_deg[name][ik]), False)
+            elif name.startswith("pelvis_t"):
+                coordinate.setValue(state, float(result.pelvis_translation_m[ik]["xyz".index(name[-1])]), False)
+        model.realizePosition(state)
+        for side in ("left", "right"):
+            for joint_name, coordinate_name in MOMENTS:
+                name = f"{coordinate_name}_{side[0]}"
+                joint = model.getJointSet().get(owner[name])
+                coordinates.get(name).setSpeedValue(state, 1.0)
+                model.realizeVelocity(state)
+                child, parent = joint.getChildFrame(), joint.getParentFrame()
+                angular = (
+                    child.getAngularVelocityInGround(state).to_numpy()
+                    - parent.getAngularVelocityInGround(state).to_numpy()
+                )
+                linear = child.getVelocityInGround(state).get(1).to_numpy()
+                centre = child.getPositionInGround(state).to_numpy()
+                found.setdefault((side, joint_name), []).append((angular, linear, centre))
+                coordinates.get(name).setSpeedValue(state, 0.0)
+    return {key: CoordinateAxes(*(np.array(part) for part in zip(*rows, strict=True))) for key, rows in found.items()}
+
+
+def on_opensim_axes(
+    sequence: PoseSequence, kinetics: JointKinetics, axes: CoordinateAxes, result: OpenSimResult, side: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Our joint's force and moment as OpenSim's coordinate force: on its axis, and on its axis about its centre.
+
+    The coordinate's generalised force is ``M_O · ω_q + F · v_q`` for a moment ``M_O`` about the joint centre ``O``
+    and the force ``F`` on the child (virtual power); ours is about our landmark ``P``: ``M_O = M_P + (P − O) × F``.
+    Returned with OpenSim's sign (positive along the coordinate).
+    """
+    rows, rotation = result.id_rows, result.rotation
+    moment, force = kinetics.moment_n_m[rows] @ rotation.T, kinetics.force_n[rows] @ rotation.T
+    landmark = sequence.joint(f"{side}_{kinetics.joint.split('_', 1)[1]}")[rows] @ rotation.T
+    on_axis = np.einsum("ti,ti->t", moment, axes.angular)
+    about_centre = moment + np.cross(landmark - axes.centre, force)
+    return on_axis, np.einsum("ti,ti->t", about_centre, axes.angular) + np.einsum("ti,ti->t", force, axes.linear)
+
+
 def compare_moments(
+    sequence: PoseSequence,
     kinetics: dict[str, JointKinetics],
     result: OpenSimResult,
     grf_note: str,
     on_posture: dict[str, JointKinetics] | None = None,
 ) -> None:
-    """Print our moments vs OpenSim ID's; with ``on_posture``, also ours computed on OpenSim's IK posture.
+    """Print our moments vs OpenSim ID's; with ``on_posture``, also ours on OpenSim's IK posture and axes.
 
     ``on_posture`` (:func:`moments_on_ik_posture`) is indexed by IK row. If it agrees with ours but not with
     OpenSim, the kinematics are not what separates the two: the dynamic model is (joint centres, segment inertia,
-    axes).
+    axes). The next two columns take our full moment vector onto OpenSim's coordinate axis (:func:`on_opensim_axes`),
+    then also about OpenSim's joint centre: what is left is the segments' masses and inertia.
     """
     print(
         f"  ID: {result.id_timestamps_s.size} frames ({grf_note}), {EDGE_FRAMES} left out at each end, OpenSim's"
@@ -293,10 +369,15 @@ def compare_moments(
         " moments: ours vs −OpenSim"
     )
     header = f"  {'moment':22s} {'RMSE N·m':>9s} {'peak N·m':>9s} {'% peak':>7s} {'n':>4s}"
-    extra = f" | {'ours on IK posture: % peak':>26s} {'vs ours %':>9s}" if on_posture is not None else ""
+    extra = (
+        f" | {'ours on IK posture: % peak':>26s} {'vs ours %':>9s} | {'on its axis %':>13s} {'+ its centre %':>14s}"
+        if on_posture is not None
+        else ""
+    )
     print(f"{header}{extra}  target {MOMENT_TARGET_PERCENT:g} %")
     inner = slice(EDGE_FRAMES, max(result.id_rows.size - EDGE_FRAMES, EDGE_FRAMES))
     ik_of_id = np.searchsorted(result.ik_rows, result.id_rows)
+    axes = opensim_axes(result) if on_posture is not None else {}
     for side in ("left", "right"):
         for joint, coordinate in MOMENTS:
             a = kinetics[f"{side}_{joint}"].flexion_moment_n_m[result.id_rows][inner]
@@ -308,6 +389,12 @@ def compare_moments(
             if on_posture is not None:
                 c = on_posture[f"{side}_{joint}"].flexion_moment_n_m[ik_of_id][inner]
                 row += f" | {100.0 * rmse(c, b)[0] / peak:26.1f} {100.0 * rmse(a, c)[0] / peak:9.1f}"
+                osim_b = result.id_generalized_forces[f"{coordinate}_{side[0]}_moment"][inner]
+                axis, centre = (
+                    v[inner]
+                    for v in on_opensim_axes(sequence, kinetics[f"{side}_{joint}"], axes[(side, joint)], result, side)
+                )
+                row += f" | {100.0 * rmse(axis, osim_b)[0] / peak:13.1f} {100.0 * rmse(centre, osim_b)[0] / peak:14.1f}"
             print(f"{row}  {verdict(percent <= MOMENT_TARGET_PERCENT)}")
 
 
@@ -418,7 +505,7 @@ def run_clip(
         f"estimated ground force, known in {known}/{sequence.n_frames} frames, median |horizontal|/vertical {ratio:.2f}"
     )
     kinetics = inverse_dynamics(sequence, model, grf, up=up)
-    compare_moments(kinetics, result, note, moments_on_ik_posture(sequence, model, grf, result))
+    compare_moments(sequence, kinetics, result, note, moments_on_ik_posture(sequence, model, grf, result))
     if not whole and name == "sports2d-demo":
         ankle_hand_check(sequence, grf, kinetics, result)
     upright_grf = vertical_only(grf, up)
@@ -432,7 +519,8 @@ def run_clip(
             work_dir=folder / "vertical",
             id_lowpass_hz=lowpass_hz,
         )
-    compare_moments(inverse_dynamics(sequence, model, upright_grf, up=up), check, "diagnostic: vertical force only")
+    vertical_kinetics = inverse_dynamics(sequence, model, upright_grf, up=up)
+    compare_moments(sequence, vertical_kinetics, check, "diagnostic: vertical force only")
 
 
 def main() -> None:

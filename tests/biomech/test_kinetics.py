@@ -144,6 +144,33 @@ def test_quiet_standing_carries_body_weight_and_hand_computed_moments(lean_deg: 
             np.testing.assert_allclose(result.power_w, 0.0, atol=1e-12)
 
 
+def test_a_leg_turned_out_keeps_its_knee_and_ankle_moments_about_its_own_hinge() -> None:
+    # Lean forward (the ground force ahead of the ankles), then turn the left leg 30° outwards about the vertical
+    # through its hip: the feet stay flat, the knee straight. The knee and ankle hinge turns with the leg, so the
+    # flexion moments are the leg's own statics along its foot line (d), not along the body's forward axis.
+    turn_rad = np.radians(30.0)
+    pose = leaning_pose(np.radians(4.0))
+    leg = ("left_knee", "left_ankle", "left_heel", "left_foot_index")
+    pose = rotated(pose, leg, pose[index("left_hip")], turn_rad * UP)
+    seq = still(pose, 8)
+    grf = estimate_ground_reaction(seq, MODEL, _all_contact(8, 100.0), up=UP)
+    np.testing.assert_allclose(grf.total_n[:, :2], 0.0, atol=1e-9)  # quiet standing: vertical forces only
+    kinetics = inverse_dynamics(seq, MODEL, grf, up=UP)
+    d = np.array([np.cos(turn_rad), np.sin(turn_rad), 0.0])  # the left foot's heel → toe direction
+    coms, masses = segment_com(seq, MODEL), MODEL.segment_masses_kg
+    cop, force = grf.centre_of_pressure_m[0, 0] @ d, grf.per_foot_n[0, 0, 2]
+    below: list[tuple[float, float]] = []
+    for joint, segment, sign in (("ankle", "foot", -1.0), ("knee", "shank", 1.0)):
+        below.append((masses[f"left_{segment}"], coms[f"left_{segment}"][0] @ d))
+        expected = sign * _sagittal_static_moment(seq.joint(f"left_{joint}")[0] @ d, cop, force, below)
+        result = kinetics[f"left_{joint}"]
+        assert abs(expected) > 2.0
+        np.testing.assert_allclose(result.flexion_moment_n_m, expected, atol=1e-9, err_msg=joint)
+        # About the body's own right axis the moment would read differently (cos 30° plus a frontal part).
+        assert abs(sign * result.moment_n_m[0] @ RIGHT - expected) > 0.05 * abs(expected), joint
+        assert "leg plane" in result.convention
+
+
 def test_leaning_forward_needs_plantarflexors_and_a_knee_flexor_moment() -> None:
     seq = still(leaning_pose(np.radians(4.0)), 8)
     grf = estimate_ground_reaction(seq, MODEL, detect_foot_contacts(seq, up=UP), up=UP)

@@ -27,12 +27,22 @@ distal one at the joint.
 joint             flexion axis (unit, to the right)       positive ``flexion_moment_n_m`` (internal moment)
 ================  =====================================  ======================================================
 hip               left → right hip line                   extensor (Winter)
-knee              thigh's mediolateral axis               extensor (Winter)
-ankle             shank's mediolateral axis               plantarflexor (Winter)
+knee              leg plane's normal (below)              extensor (Winter)
+ankle             leg plane's normal (below)              plantarflexor (Winter)
 shoulder          left → right shoulder line              flexor (ours)
 elbow             upper arm's mediolateral axis           flexor (ours)
 wrist             forearm's mediolateral axis             hand forward/up (palmar flexion if the palm faces forward)
 ================  =====================================  ======================================================
+
+The knee and ankle share one axis, the normal of the leg's plane: ``shank × foot`` (knee → ankle × heel → foot
+index, made unit; it points to the athlete's right). It is the hinge axis of the skeleton fitted to every frame
+(:mod:`spacecomputer.biomech.solver`, whose knee turns the shank in the thigh's plane and whose ankle turns the foot
+in the shank's), and the axis about which the knee flexion and ankle dorsiflexion angles turn, so the flexion moment is
+the generalised force of those two angles, as OpenSim's inverse dynamics reports the force of its model's
+coordinates. A limb's mediolateral axis (the hip line made ⟂ the thigh or shank) does not turn with the leg: with the
+leg rotated about its long axis, the moment about it mixes in the frontal-plane moment. Where the foot is not seen, or
+comes within :data:`~spacecomputer.biomech._angles_geometry.CONDITIONING_LIMIT_DEG` of the shank's line, the
+proximal segment's mediolateral axis (the thigh's, the shank's) stands in.
 
 A positive moment about the rightward axis turns a hanging limb forward and lifts a flat foot's toe, so the
 hip and ankle values are ``−M · axis`` and the others ``+M · axis``. The leg signs follow Winter's support
@@ -50,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spacecomputer.biomech._angles_geometry import CONDITIONING_LIMIT_DEG
 from spacecomputer.biomech._body_model import BodyModel
 from spacecomputer.biomech._events import FEET, up_unit_vector
 from spacecomputer.biomech._ground_reaction import (
@@ -73,6 +84,7 @@ __all__ = [
     "JointKinetics",
     "estimate_ground_reaction",
     "inverse_dynamics",
+    "leg_plane_axis",
     "moment_per_kg",
 ]
 
@@ -82,8 +94,8 @@ JOINTS = tuple(f"{side}_{joint}" for side in FEET for joint in ("ankle", "knee",
 # Distal to proximal: joint, distal and proximal segment, flexion axis, sign relative to M · axis, meaning.
 _CHAIN = {
     "leg": (
-        ("ankle", "foot", "shank", "shank", -1.0, "plantarflexor"),
-        ("knee", "shank", "thigh", "thigh", 1.0, "extensor"),
+        ("ankle", "foot", "shank", "leg_plane", -1.0, "plantarflexor"),
+        ("knee", "shank", "thigh", "leg_plane", 1.0, "extensor"),
         ("hip", "thigh", "trunk", "hip_line", -1.0, "extensor"),
     ),
     "arm": (
@@ -127,21 +139,52 @@ def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.einsum("ti,ti->t", a, b), dtype=np.float64)
 
 
-def _flexion_axis(
-    sequence: PoseSequence, motions: Mapping[str, SegmentMotion], side: str, source: str
+def leg_plane_axis(
+    knee: NDArray[np.float64], ankle: NDArray[np.float64], heel: NDArray[np.float64], foot_index: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """(T, 3) unit flexion axis, to the athlete's right: a left → right landmark line or a segment's ``m`` axis."""
+    """(T, 3) unit normal of the leg's plane, ``(ankle − knee) × (foot_index − heel)``, to the athlete's right.
+
+    NaN where a point is missing or the foot line comes within
+    :data:`~spacecomputer.biomech._angles_geometry.CONDITIONING_LIMIT_DEG` of the shank's line.
+    """
+    shank, foot = ankle - knee, foot_index - heel
+    normal = np.cross(shank, foot)
+    length = np.linalg.norm(normal, axis=1, keepdims=True)
+    spread = np.linalg.norm(shank, axis=1, keepdims=True) * np.linalg.norm(foot, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conditioned = length >= np.sin(np.radians(CONDITIONING_LIMIT_DEG)) * spread
+        return np.asarray(np.where(conditioned & (length > 0), normal / length, np.nan), dtype=np.float64)
+
+
+def _flexion_axis(
+    sequence: PoseSequence, motions: Mapping[str, SegmentMotion], side: str, source: str, proximal: str
+) -> NDArray[np.float64]:
+    """(T, 3) unit flexion axis, to the athlete's right (module docstring).
+
+    A left → right landmark line, a segment's ``m`` axis, or the leg plane's normal with the proximal segment's ``m``
+    axis where that is NaN.
+    """
     if source.endswith("_line"):
         part = source.removesuffix("_line")
         line = sequence.joint(f"right_{part}") - sequence.joint(f"left_{part}")
         length = np.linalg.norm(line, axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(np.where(length > 1e-12, line / length, np.nan), dtype=np.float64)
-    return np.asarray(motions[f"{side}_{source}"].axes[:, :, 1], dtype=np.float64)
+    mediolateral = np.asarray(motions[f"{side}_{proximal if source == 'leg_plane' else source}"].axes[:, :, 1])
+    if source != "leg_plane":
+        return mediolateral
+    points = (sequence.joint(f"{side}_{name}") for name in ("knee", "ankle", "heel", "foot_index"))
+    plane = leg_plane_axis(*(np.asarray(p, dtype=np.float64) for p in points))
+    return np.asarray(np.where(np.isfinite(plane).all(axis=1, keepdims=True), plane, mediolateral), dtype=np.float64)
 
 
 def _convention(joint: str, distal: str, proximal: str, source: str, meaning: str) -> str:
-    axis = f"left-right {source.replace('_', ' ')}" if source.endswith("_line") else f"{source} mediolateral axis"
+    if source.endswith("_line"):
+        axis = f"left-right {source.replace('_', ' ')}"
+    elif source == "leg_plane":
+        axis = f"leg plane's normal, shank × foot (where the foot is not seen: the {proximal}'s mediolateral axis)"
+    else:
+        axis = f"{source} mediolateral axis"
     return (
         f"force and moment of the {proximal} on the {distal} at the {joint} landmark, in the sequence frame; "
         f"flexion moment about the {axis} (to the right), positive = internal {meaning} moment; "
@@ -219,7 +262,7 @@ def inverse_dynamics(
                     motion.angular_momentum_rate_n_m + cross(motion.com_m, linear) - external_moment + carried_moment
                 )
                 moment = about_origin - cross(joint_m, force)
-                axis = _flexion_axis(sequence, motions, side, source)
+                axis = _flexion_axis(sequence, motions, side, source, proximal)
                 proximal_motion = motions[proximal if proximal == "trunk" else f"{side}_{proximal}"]
                 relative = motion.angular_velocity_rad_s - proximal_motion.angular_velocity_rad_s
                 name = f"{side}_{joint}"

@@ -35,7 +35,7 @@ from spacecomputer.biomech._angles_geometry import _perpendicular_unit
 from spacecomputer.biomech._body_model import BodyModel, EndPoint
 from spacecomputer.biomech._events import FEET
 from spacecomputer.biomech._ground_reaction import COP_TILT_BAND_M, check_gravity
-from spacecomputer.biomech._kinetics import _CHAIN, JOINTS
+from spacecomputer.biomech._kinetics import _CHAIN, JOINTS, leg_plane_axis
 from spacecomputer.biomech._movement_metrics import STANDARD_GRAVITY_M_S2
 from spacecomputer.biomech._stability import FOOT_POINTS, _Hull, horizontal_axes
 from spacecomputer.biomech.solver._dofs import JOINT_INDEX
@@ -285,7 +285,7 @@ class QuasiStatics:
                 else:
                     ground, external_moment = zero, zero
                 carried, carried_moment = zero, zero
-                for joint, distal, _, source, sign, _ in chain:
+                for joint, distal, proximal, source, sign, _ in chain:
                     segment = f"{side}_{distal}"
                     weight = self._segment_weight[segment][None]
                     force = weight - ground + carried
@@ -293,15 +293,19 @@ class QuasiStatics:
                         cross(segment_com[self._segment_row[segment]], weight) - external_moment + carried_moment
                     )
                     moment = about_origin - cross(pts[:, JOINT_INDEX[f"{side}_{joint}"]], force)
-                    out[f"{side}_{joint}"] = sign * dot(moment, self._flexion_axis(pts, lines, side, source))
+                    out[f"{side}_{joint}"] = sign * dot(moment, self._flexion_axis(pts, lines, side, source, proximal))
                     ground, external_moment = zero, zero
                     carried, carried_moment = force, about_origin
         return {joint: out[joint] for joint in JOINTS}
 
     def _flexion_axis(
-        self, pts: NDArray[np.float64], lines: Mapping[str, NDArray[np.float64]], side: str, source: str
+        self, pts: NDArray[np.float64], lines: Mapping[str, NDArray[np.float64]], side: str, source: str, segment: str
     ) -> NDArray[np.float64]:
-        """Return the engine's flexion axis: a left → right line or a limb's mediolateral axis (``_segment_motion``)."""
+        """Return the engine's flexion axis (``_kinetics``).
+
+        A left → right line, or the leg plane's normal with a limb's mediolateral axis (``_segment_motion``) where
+        that is ill-conditioned.
+        """
         if source.endswith("_line"):
             line = lines[source.removesuffix("_line")]
             return np.asarray(line / np.sqrt(dot(line, line))[:, None], dtype=np.float64)
@@ -310,8 +314,16 @@ class QuasiStatics:
             "shank": ("knee", "ankle"),
             "upper_arm": ("shoulder", "elbow"),
             "forearm": ("elbow", "wrist"),
-        }[source]
+        }[segment if source == "leg_plane" else source]
         long_axis = pts[:, JOINT_INDEX[f"{side}_{distal}"]] - pts[:, JOINT_INDEX[f"{side}_{proximal}"]]
         long_axis = long_axis / np.sqrt(dot(long_axis, long_axis))[:, None]
-        reference = lines["hip" if source in ("thigh", "shank") else "shoulder"]
-        return np.asarray(_perpendicular_unit(reference, long_axis), dtype=np.float64)
+        reference = lines["hip" if segment in ("thigh", "shank") else "shoulder"]
+        mediolateral = np.asarray(_perpendicular_unit(reference, long_axis), dtype=np.float64)
+        if source != "leg_plane":
+            return mediolateral
+        plane = leg_plane_axis(
+            *(pts[:, JOINT_INDEX[f"{side}_{name}"]] for name in ("knee", "ankle", "heel", "foot_index"))
+        )
+        return np.asarray(
+            np.where(np.isfinite(plane).all(axis=1, keepdims=True), plane, mediolateral), dtype=np.float64
+        )
