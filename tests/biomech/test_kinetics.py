@@ -13,6 +13,7 @@ from spacecomputer.biomech._kinetics import (
     JointKinetics,
     estimate_ground_reaction,
     inverse_dynamics,
+    leg_plane_axis,
     moment_per_kg,
 )
 from spacecomputer.biomech._segment_motion import segment_axes, segment_motion
@@ -169,6 +170,26 @@ def test_a_leg_turned_out_keeps_its_knee_and_ankle_moments_about_its_own_hinge()
         # About the body's own right axis the moment would read differently (cos 30° plus a frontal part).
         assert abs(sign * result.moment_n_m[0] @ RIGHT - expected) > 0.05 * abs(expected), joint
         assert "leg plane" in result.convention
+
+
+def test_the_leg_plane_axis_points_right_and_is_unknown_when_the_foot_lines_up_with_the_shank() -> None:
+    knee, ankle = np.array([[0.0, 0.1, 0.5]] * 3), np.array([[0.0, 0.1, 0.1]] * 3)
+    heel = np.array([[-0.05, 0.1, 0.0], [0.0, 0.1, 0.3], [np.nan, 0.1, 0.0]])
+    toe = np.array([[0.15, 0.1, 0.0], [0.02, 0.1, 0.0], [0.15, 0.1, 0.0]])  # flat; along the shank (6°); missing
+    axis = leg_plane_axis(knee, ankle, heel, toe)
+    np.testing.assert_allclose(axis[0], RIGHT, atol=1e-12)
+    assert np.isnan(axis[1:]).all()
+    # The engine then stands the shank's mediolateral axis in (here the hip line made ⟂ the shank: RIGHT too).
+    pose = standing_pose()  # the left foot's line along the shank's (a landmark error)
+    pose[index("left_heel")] = pose[index("left_ankle")] + np.array([-0.05, 0.0, 0.0])
+    pose[index("left_foot_index")] = pose[index("left_heel")] + np.array([0.01, 0.0, -0.2])
+    seq = still(pose, 6)
+    points = (seq.joint(f"left_{name}") for name in ("knee", "ankle", "heel", "foot_index"))
+    assert np.isnan(leg_plane_axis(*points)).all()
+    kinetics = inverse_dynamics(seq, MODEL, estimate_ground_reaction(seq, MODEL, _all_contact(6, 100.0), up=UP), up=UP)
+    ankle_moment = kinetics["left_ankle"]
+    assert np.isfinite(ankle_moment.flexion_moment_n_m).all()
+    np.testing.assert_allclose(ankle_moment.flexion_moment_n_m, -(ankle_moment.moment_n_m @ RIGHT), atol=1e-9)
 
 
 def test_leaning_forward_needs_plantarflexors_and_a_knee_flexor_moment() -> None:
