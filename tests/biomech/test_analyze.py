@@ -19,7 +19,7 @@ from spacecomputer.biomech import (
     landmark_noise,
     movement_metrics,
 )
-from spacecomputer.biomech._analyze import _level, _reliable
+from spacecomputer.biomech._analyze import _level, is_reliable, unreliable_because
 from spacecomputer.biomech._engine import MAX_PLAUSIBLE_COM_ACCELERATION_M_S2, EnginePass
 from spacecomputer.biomech._series import metrics_series
 from spacecomputer.biomech._uncertainty import VISIBILITY_FLOOR, monte_carlo_spread
@@ -231,10 +231,19 @@ def test_format_measurement_rounds_to_the_uncertainty() -> None:
 
 
 def test_reliability_and_risk_level_rules() -> None:
-    assert _reliable(10.0, 5.0)
-    assert not _reliable(10.0, 5.1)
-    assert not _reliable(-2.0, 3.0)
-    assert _reliable(None, None)
+    assert is_reliable(10.0, 5.0, "N·m")
+    assert not is_reliable(10.0, 5.1, "N·m")
+    assert not is_reliable(-2.0, 3.0, "W")
+    assert is_reliable(None, None, "W")
+    # An angle's zero is a convention: judged by its ± alone (5°), not against its value.
+    assert is_reliable(0.0, 0.96, "deg")
+    assert is_reliable(3.8, 2.3, "deg")
+    assert not is_reliable(180.0, 37.0, "deg")
+    assert not is_reliable(30.0, 5.1, "deg")
+    assert is_reliable(30.0, 5.0, "deg")
+    assert not is_reliable(10.0, 6.0, "deg/s")  # an angular velocity has a true zero: the relative rule
+    assert unreliable_because("deg") == "the uncertainty is more than 5°"
+    assert unreliable_because("J") == "the uncertainty is more than half the value"
     assert _level(16.0, 10.0, 15.0) == "red"
     assert _level(12.0, 10.0, 15.0) == "yellow"
     assert _level(10.0, 10.0, 15.0) == "green"

@@ -52,7 +52,13 @@ __all__ = ["DEFAULT_DRAWS", "BiomechanicsOptions", "BiomechanicsResult", "analyz
 
 RELIABLE_RELATIVE_UNCERTAINTY = 0.5
 """A scalar whose ± exceeds this share of its magnitude is marked unreliable (our own rule: beyond it, a second
-measurement of the same movement could easily read half or twice the value)."""
+measurement of the same movement could easily read half or twice the value). Angles are judged otherwise
+(:data:`RELIABLE_ANGLE_UNCERTAINTY_DEG`)."""
+RELIABLE_ANGLE_UNCERTAINTY_DEG = 5.0
+"""An angle (unit ``deg``) whose ± exceeds this is marked unreliable, whatever its value (our own rule). An angle's
+zero is a convention — a straight knee reads 0° — so "± more than half the value" says nothing about it: a knee
+minimum of 0.0° ± 1.0° is known to a degree, a shoulder maximum of 180° ± 37° is not. 5° is the accuracy this project
+targets for joint angles (its OpenSim agreement benchmark, ``docs/biomechanics.md``)."""
 DEFAULT_DRAWS = 20
 """Monte Carlo draws per run (our own choice: the standard deviation of 20 draws is within about ±30 % of the
 true one at 95 % confidence, enough to tell a 1° from a 10° uncertainty)."""
@@ -190,7 +196,7 @@ def _scalars(baseline: EnginePass, spread: DrawSpread) -> list[Scalar]:
     for name, entry in baseline.scalars.items():
         metric = entry.metric
         uncertainty = spread.std(name) if metric.available else None
-        reliable = _reliable(metric.value, uncertainty)
+        reliable = is_reliable(metric.value, uncertainty, metric.unit)
         display = (
             format_measurement(metric.value, uncertainty, metric.unit) + ("" if reliable else " (unreliable)")
             if metric.available
@@ -220,7 +226,7 @@ def _risk(baseline: EnginePass, spread: DrawSpread) -> list[RiskFlag]:
         uncertainty = spread.std(f"risk:{flag.name}") if flag.value is not None else None
         display = (
             format_measurement(flag.value, uncertainty, flag.unit)
-            + ("" if _reliable(flag.value, uncertainty) else " (unreliable)")
+            + ("" if is_reliable(flag.value, uncertainty, flag.unit) else " (unreliable)")
             if flag.value is not None
             else f"unavailable: {flag.reason}"
         )
@@ -251,10 +257,20 @@ def _risk(baseline: EnginePass, spread: DrawSpread) -> list[RiskFlag]:
     return flags
 
 
-def _reliable(value: float | None, uncertainty: float | None) -> bool:
+def is_reliable(value: float | None, uncertainty: float | None, unit: str) -> bool:
+    """Return whether a reported value passes the reliability rule of its unit (:func:`unreliable_because`)."""
     if value is None or uncertainty is None:
         return True
+    if unit == "deg":
+        return uncertainty <= RELIABLE_ANGLE_UNCERTAINTY_DEG
     return uncertainty <= RELIABLE_RELATIVE_UNCERTAINTY * abs(value)
+
+
+def unreliable_because(unit: str) -> str:
+    """Return, in words, the rule an unreliable value of this unit broke."""
+    if unit == "deg":
+        return f"the uncertainty is more than {RELIABLE_ANGLE_UNCERTAINTY_DEG:g}°"
+    return "the uncertainty is more than half the value"
 
 
 def _level(value: float, yellow: float | None, red: float | None) -> str:

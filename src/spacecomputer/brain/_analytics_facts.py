@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacecomputer.biomech import format_measurement
-from spacecomputer.biomech._analyze import RELIABLE_RELATIVE_UNCERTAINTY
+from spacecomputer.biomech._analyze import is_reliable, unreliable_because
 from spacecomputer.brain._types import Fact, Provenance
 from spacecomputer.brain._validate import numbers_in
 from spacecomputer.domain._analysis_biomech import PhaseInfo, RiskFlag, Scalar
@@ -127,7 +127,7 @@ def scalar_fact(
     locator = f"biomechanics.scalars[{scalar.name}]"
     if at is not None and column is not None:
         locator += f"; time from metrics.csv {column} row {at.row}"
-    unreliable = None if scalar.reliable else "unreliable: the uncertainty is more than half the value"
+    unreliable = None if scalar.reliable else f"unreliable: {unreliable_because(scalar.unit)}"
     return make_fact(
         key=scalar.name,
         label=label,
@@ -228,7 +228,9 @@ def risk_fact(flag: RiskFlag, label: str, at: Instant | None) -> Fact:
         else f"{100 * flag.level_agreement:.0f} % of the uncertainty draws give this level"
     )
     source = flag.source + ("" if not flag.heuristic or "heuristic" in flag.source else " (our own heuristic)")
+    reliable = is_reliable(flag.value, flag.uncertainty, flag.unit)
     note = _joined(
+        None if reliable else f"unreliable: {unreliable_because(flag.unit)}",
         f"level {flag.level}" if flag.level != "unavailable" else f"unavailable: {flag.reason}",
         f"rule: {flag.rule}",
         f"thresholds: {thresholds}" if thresholds else None,
@@ -245,9 +247,7 @@ def risk_fact(flag: RiskFlag, label: str, at: Instant | None) -> Fact:
         provenance=Provenance("analysis.json", f"biomechanics.risk[{flag.name}]"),
         uncertainty=flag.uncertainty,
         at=at,
-        reliable=flag.value is None
-        or flag.uncertainty is None
-        or flag.uncertainty <= RELIABLE_RELATIVE_UNCERTAINTY * abs(flag.value),
+        reliable=reliable,
         estimated_from_video="estimated from video" in flag.rule,
         note=note,
     )

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from spacecomputer.biomech._analyze import unreliable_because
 from spacecomputer.brain._types import Citation, Expertise, Fact
 from spacecomputer.knowledge import Passage
 
@@ -108,7 +109,7 @@ def fact_sentence(fact: Fact, marker: int, style: LevelStyle) -> str:
     if fact.estimated_from_video:
         parts.append("estimated from video, without force plates")
     if not fact.reliable and style.rounded:
-        parts.append("a rough estimate, as the uncertainty is more than half the value")
+        parts.append(f"a rough estimate, as {unreliable_because(fact.unit)}")
     if fact.note and not style.rounded:
         parts.append(fact.note.rstrip("."))
     return "; ".join(parts) + f" [{marker}]."

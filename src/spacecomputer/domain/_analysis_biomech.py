@@ -72,7 +72,10 @@ class Scalar(_Model):
     unit: str
     display: str = Field(description="The value as printed, e.g. '38.2° ± 4.1°' or 'unavailable: <reason>'.")
     reliable: bool = Field(
-        description="False when the uncertainty exceeds half the value's magnitude: the number is mostly noise."
+        description=(
+            "False when the uncertainty exceeds half the value's magnitude (the number is mostly noise), or, for an "
+            "angle (unit deg, whose zero is a convention), when it exceeds 5 degrees."
+        )
     )
     available: bool
     reason: str | None
