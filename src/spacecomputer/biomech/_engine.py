@@ -366,6 +366,11 @@ def _kinetic_scalars(
         ),
     ]
     names = {"hip": "extensor", "knee": "extensor", "ankle": "plantarflexor"}
+    axes = {
+        "hip": "about the left-right hip line",
+        "knee": "about the leg plane's normal",
+        "ankle": "about the leg plane's normal",
+    }
     for side in ("left", "right"):
         for joint in LOWER_LIMB_JOINTS:
             key = f"{side}_{joint}"
@@ -377,7 +382,7 @@ def _kinetic_scalars(
                 _metric(
                     f"peak_{side}_{joint}_{names[joint]}_moment_n_m_per_kg",
                     "N·m/kg",
-                    f"largest internal {names[joint]} moment at the {side} {joint} over body mass (sagittal axis)",
+                    f"largest internal {names[joint]} moment at the {side} {joint} over body mass ({axes[joint]})",
                     moment,
                     reason,
                 )
