@@ -237,8 +237,10 @@ def neutral_reading(sequence: PoseSequence, result: OpenSimResult) -> dict[str, 
     return {name: float(angle.values_deg[0]) for name, angle in joint_angles(neutral, up=OPENSIM_UP).items()}
 
 
-def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: OpenSimResult) -> None:
+def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: OpenSimResult) -> list[bool]:
     """Print our angle vs OpenSim's coordinate, that difference split in two, and the conventions' offset.
+
+    Returns whether each comparison meets the target.
 
     IK fit: ours on our markers vs ours on the model's markers after IK. Definition: ours on the model's markers
     vs the model's coordinate. Neutral: our angle on the model's markers with every coordinate at zero
@@ -256,6 +258,7 @@ def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: Open
         f" | {'fit RMSE°':>9s} | {'def. RMSE°':>10s} {'bias°':>6s} | {'neutral°':>8s} {'sd°':>5s}"
         f"   target {ANGLE_TARGET_DEG:g}°"
     )
+    met = []
     for side in ("left", "right"):
         for our_name, coordinate in ANGLES:
             a = ours[f"{side}_{our_name}"].values_deg[result.ik_rows]
@@ -274,6 +277,8 @@ def compare_angles(sequence: PoseSequence, up: NDArray[np.float64], result: Open
                 f" {definition_bias:6.1f} | {offset:8.1f} {spread:5.1f}"
                 f"   {verdict(error <= ANGLE_TARGET_DEG)}"
             )
+            met.append(error <= ANGLE_TARGET_DEG)
+    return met
 
 
 @dataclasses.dataclass(frozen=True)
@@ -355,8 +360,10 @@ def compare_moments(
     result: OpenSimResult,
     grf_note: str,
     on_posture: dict[str, JointKinetics] | None = None,
-) -> None:
+) -> list[bool]:
     """Print our moments vs OpenSim ID's; with ``on_posture``, also ours on OpenSim's IK posture and axes.
+
+    Returns whether each comparison meets the target.
 
     ``on_posture`` (:func:`moments_on_ik_posture`) is indexed by IK row. If it agrees with ours but not with
     OpenSim, the kinematics are not what separates the two: the dynamic model is (joint centres, segment inertia,
@@ -378,6 +385,7 @@ def compare_moments(
     inner = slice(EDGE_FRAMES, max(result.id_rows.size - EDGE_FRAMES, EDGE_FRAMES))
     ik_of_id = np.searchsorted(result.ik_rows, result.id_rows)
     axes = opensim_axes(result) if on_posture is not None else {}
+    met = []
     for side in ("left", "right"):
         for joint, coordinate in MOMENTS:
             a = kinetics[f"{side}_{joint}"].flexion_moment_n_m[result.id_rows][inner]
@@ -396,6 +404,8 @@ def compare_moments(
                 )
                 row += f" | {100.0 * rmse(axis, osim_b)[0] / peak:13.1f} {100.0 * rmse(centre, osim_b)[0] / peak:14.1f}"
             print(f"{row}  {verdict(percent <= MOMENT_TARGET_PERCENT)}")
+            met.append(percent <= MOMENT_TARGET_PERCENT)
+    return met
 
 
 def moments_on_ik_posture(
@@ -480,7 +490,12 @@ def ankle_hand_check(
 
 def run_clip(
     name: str, clip: PoseSequence, up: NDArray[np.float64], height_m: float, work: Path, *, whole: bool = False
-) -> None:
+) -> tuple[list[bool], list[bool]]:
+    """Compare one clip (its longest upright run, or the whole clip).
+
+    Returns which angles and which moments (with the estimated ground force, not the vertical-only diagnostic) meet
+    their target.
+    """
     start, stop = (0, clip.n_frames) if whole else upright_run(clip, up)
     sequence = clip[start:stop]
     part = "whole clip" if whole else f"longest upright run, frames {start}-{stop - 1} of {clip.n_frames}"
@@ -495,7 +510,7 @@ def run_clip(
             sequence, up=up, mass_kg=MASS_KG, height_m=height_m, grf=grf, work_dir=folder, id_lowpass_hz=lowpass_hz
         )
     print(f"  OpenSim scale + IK + ID: {time.perf_counter() - started:.1f} s; files in {folder}")
-    compare_angles(sequence, up, result)
+    angles_met = compare_angles(sequence, up, result)
     vertical = np.abs(grf.per_foot_n @ up)
     horizontal = np.linalg.norm(grf.per_foot_n - (grf.per_foot_n @ up)[..., None] * up, axis=2)
     loaded = vertical > 0.1 * MASS_KG * STANDARD_GRAVITY_M_S2
@@ -505,7 +520,7 @@ def run_clip(
         f"estimated ground force, known in {known}/{sequence.n_frames} frames, median |horizontal|/vertical {ratio:.2f}"
     )
     kinetics = inverse_dynamics(sequence, model, grf, up=up)
-    compare_moments(sequence, kinetics, result, note, moments_on_ik_posture(sequence, model, grf, result))
+    moments_met = compare_moments(sequence, kinetics, result, note, moments_on_ik_posture(sequence, model, grf, result))
     if not whole and name == "sports2d-demo":
         ankle_hand_check(sequence, grf, kinetics, result)
     upright_grf = vertical_only(grf, up)
@@ -521,6 +536,7 @@ def run_clip(
         )
     vertical_kinetics = inverse_dynamics(sequence, model, upright_grf, up=up)
     compare_moments(sequence, vertical_kinetics, check, "diagnostic: vertical force only")
+    return angles_met, moments_met
 
 
 def main() -> None:
@@ -530,9 +546,16 @@ def main() -> None:
     print(f"mass {MASS_KG:g} kg for every clip (ours and OpenSim's model); elite stature assumed {ELITE_STATURE_M} m")
     sequence, up = sample_sequence()
     run_clip("sports2d-demo", sequence, up, SAMPLE_HEIGHT_M, args.work_dir, whole=True)
-    run_clip("sports2d-demo", sequence, up, SAMPLE_HEIGHT_M, args.work_dir)
+    results = [run_clip("sports2d-demo", sequence, up, SAMPLE_HEIGHT_M, args.work_dir)]
     for name in ELITE_CLIPS:
-        run_clip(name, elite_sequence(name), np.array(CAMERA_UP), ELITE_STATURE_M, args.work_dir)
+        results.append(run_clip(name, elite_sequence(name), np.array(CAMERA_UP), ELITE_STATURE_M, args.work_dir))
+    angles = [ok for met, _ in results for ok in met]
+    moments = [ok for _, met in results for ok in met]
+    print(
+        f"\nupright runs of the sample and {len(ELITE_CLIPS)} elite clips: angles within {ANGLE_TARGET_DEG:g}° RMSE"
+        f" {sum(angles)}/{len(angles)}; moments within {MOMENT_TARGET_PERCENT:g} % of the peak"
+        f" {sum(moments)}/{len(moments)}"
+    )
 
 
 if __name__ == "__main__":
